@@ -1,0 +1,55 @@
+"""`GET /healthz`: the load balancer's and the operator's view of the three backing services.
+
+Built on django-health-check's view and checks (it runs them concurrently with a timeout);
+we only add a broker check and shape the answer as `{"database": "ok", ...}` with 503 when a
+part fails, which is what the compose healthcheck and the PaaS probe read.
+"""
+
+import asyncio
+import dataclasses
+import datetime
+
+from django.http import JsonResponse
+from health_check.base import HealthCheck
+from health_check.checks import Cache, Database
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+
+from celery_app import app as celery_app
+
+
+@dataclasses.dataclass
+class Broker(HealthCheck):
+    """Opens a connection to the Celery broker: workers are useless if we cannot enqueue."""
+
+    timeout: datetime.timedelta = dataclasses.field(
+        default=datetime.timedelta(seconds=2), repr=False
+    )
+
+    def run(self):
+        if celery_app.conf.task_always_eager:
+            return  # Embedded mode: tasks run in-process, there is no broker to reach.
+        try:
+            with celery_app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=self.timeout.total_seconds())
+        except Exception as exc:  # kombu raises transport-specific errors
+            raise ServiceUnavailable(type(exc).__name__) from exc
+
+
+PARTS = {Database: "database", Cache: "cache", Broker: "broker"}
+
+
+class HealthView(HealthCheckView):
+    checks = (Database, Cache, Broker)
+
+    async def get(self, request, *args, **kwargs):
+        with self.get_executor() as executor:
+            self.results = await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
+        body = {
+            PARTS[type(result.check)]: "ok" if result.error is None else str(result.error)
+            for result in self.results
+        }
+        failing = any(result.error for result in self.results)
+        return JsonResponse(body, status=503 if failing else 200)

@@ -1,0 +1,41 @@
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from portal.demo import PORTALS, ensure_user, load_demo
+from tenants.portals import editors_group_name
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the two demo portals, their pages and missions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 80)))
+
+    def handle(self, *args, port, **options):
+        sites = load_demo(port=port)
+        # A fixed password only where it can do no harm; production gets a random one.
+        password = os.environ.get("DEMO_ADMIN_PASSWORD") or (
+            "admin" if settings.DEBUG else secrets.token_urlsafe(12)
+        )
+        admin, created = ensure_user(
+            "admin", "admin@localhost", password, is_staff=True, is_superuser=True
+        )
+        self.stdout.write(self.style.SUCCESS("Demo portals ready:"))
+        for portal in PORTALS:
+            site = sites[portal["slug"]]
+            self.stdout.write(f"  {site.root_url}/fr/  ({site.site_name})")
+            editor, editor_created = ensure_user(
+                f"editeur-{portal['slug']}", f"editeur@{site.hostname}", password, is_staff=False
+            )
+            editor.groups.add(Group.objects.get(name=editors_group_name(site)))
+            if editor_created:
+                self.stdout.write(f"    editor: {editor.username} / {password}")
+        admin_url = sites[PORTALS[0]["slug"]].root_url + "/admin/"
+        if created:
+            self.stdout.write(f"Admin: {admin.username} / {password}  ({admin_url})")
+        else:
+            self.stdout.write("Admin: user 'admin' already exists (password unchanged).")

@@ -1,0 +1,33 @@
+"""Cross-cutting middleware."""
+
+from django.conf import settings
+
+
+def client_ip(meta: dict, trusted_proxy_count: int) -> str:
+    """The address of the client, as seen by the outermost proxy we trust.
+
+    Each trusted proxy appends the address it received the request from to X-Forwarded-For,
+    so with N trusted proxies the client is the N-th address from the right. Anything further
+    left was written by the client and is ignored: it cannot choose its own rate-limit key.
+    """
+    remote_addr = meta.get("REMOTE_ADDR", "")
+    if trusted_proxy_count <= 0:
+        return remote_addr
+    forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if not forwarded:
+        return remote_addr
+    # With fewer addresses than proxies the request bypassed one: the left-most is the best
+    # we have, and it was still written by a proxy we trust.
+    return forwarded[-min(trusted_proxy_count, len(forwarded))]
+
+
+class ClientIPMiddleware:
+    """Sets request.client_ip once, for rate limits and audit logs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted_proxy_count = settings.TRUSTED_PROXY_COUNT
+
+    def __call__(self, request):
+        request.client_ip = client_ip(request.META, self.trusted_proxy_count)
+        return self.get_response(request)

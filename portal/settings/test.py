@@ -1,0 +1,29 @@
+"""Tests: real PostgreSQL and Redis (never SQLite), fast hashing, no eager Celery."""
+
+from .base import *  # noqa: F403
+from .base import env, redis_cache
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/portal"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_portal")}
+
+# Database 15 so a test run never flushes a developer's cache in database 0.
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
+CACHES = {"default": redis_cache(REDIS_URL), "sessions": redis_cache(SESSION_REDIS_URL)}
+CACHES["default"]["KEY_PREFIX"] = CACHES["sessions"]["KEY_PREFIX"] = "portal-test"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_TASK_ALWAYS_EAGER = False
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+ALLOWED_HOSTS = ["*"]
+# Tests read task results back (the real worker round trip); production does not need them.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/13")

@@ -1,0 +1,37 @@
+"""Where every request goes. Read top to bottom: the first match wins.
+
+Before any of this, middleware (portal/settings/base.py MIDDLEWARE) resolves the tenant from
+the Host header: unknown hosts get 400, aliases of a portal a permanent redirect.
+"""
+
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+from portal.health import HealthView
+from search import views as search_views
+
+urlpatterns = [
+    # Operations: never cached, no cookie, answered for any Host.
+    path("healthz", HealthView.as_view(), name="healthz"),
+    # Staff and editors.
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("sitemap.xml", sitemap),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Public site, per language (/fr/..., /en/...). Wagtail's page tree is the catch-all.
+urlpatterns += i18n_patterns(
+    path("search/", search_views.search, name="search"),
+    path("", include(wagtail_urls)),
+    prefix_default_language=True,
+)

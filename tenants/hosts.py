@@ -1,0 +1,79 @@
+"""Which site answers a hostname: the one lookup every public request makes.
+
+The map {hostname: HostEntry} is built from Site and SiteAlias rows and kept in two tiers:
+Redis (shared by every process, deleted after any change commits) and a per-process copy that
+lives at most TENANT_HOST_MAP_TTL seconds. A hit costs a dict lookup and no SQL; a change is
+seen by every web process within that TTL, without a restart.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from wagtail.models import Site
+
+CACHE_KEY = "tenants:hostmap:v1"
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    site_id: int
+    canonical_hostname: str
+    is_alias: bool
+
+
+_local = {"map": None, "expires": 0.0, "generation": 0}
+
+
+def build_host_map() -> dict[str, HostEntry]:
+    from .models import SiteAlias
+
+    host_map = {
+        site.hostname.lower(): HostEntry(site.pk, site.hostname.lower(), False)
+        for site in Site.objects.all()
+    }
+    for alias in SiteAlias.objects.select_related("site"):
+        # A live site's own hostname always wins over a stale alias row.
+        host_map.setdefault(
+            alias.hostname, HostEntry(alias.site_id, alias.site.hostname.lower(), True)
+        )
+    return host_map
+
+
+def get_host_map() -> dict[str, HostEntry]:
+    now = time.monotonic()
+    if _local["map"] is not None and now < _local["expires"]:
+        return _local["map"]
+    try:
+        host_map = cache.get(CACHE_KEY)
+    except Exception:  # Redis down: the database still knows the answer.
+        host_map = None
+    if host_map is None:
+        host_map = build_host_map()
+        try:
+            cache.set(CACHE_KEY, host_map, timeout=None)
+        except Exception:
+            pass
+    _local["map"] = host_map
+    _local["generation"] += 1
+    _local["expires"] = now + settings.TENANT_HOST_MAP_TTL
+    return host_map
+
+
+def generation() -> int:
+    """Bumped each time this process reloads the map: per-process Site copies key on it."""
+    return _local["generation"]
+
+
+def lookup(hostname: str) -> HostEntry | None:
+    return get_host_map().get(hostname.lower().rstrip("."))
+
+
+def invalidate() -> None:
+    """Forget the map everywhere; other processes follow within TENANT_HOST_MAP_TTL."""
+    _local["map"] = None
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:
+        pass

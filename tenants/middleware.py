@@ -1,0 +1,55 @@
+"""Routes each request to its tenant (a Wagtail Site) by Host, before anything else runs."""
+
+from django.conf import settings
+from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
+from django.http.request import split_domain_port
+from wagtail.models import Site
+
+from . import hosts
+
+
+class PermanentRedirect308(HttpResponsePermanentRedirect):
+    status_code = 308  # keeps the method and body, unlike 301
+
+
+class TenantMiddleware:
+    """Unknown host: 400. Alias: permanent redirect to the site's domain. Else: set the site.
+
+    Wagtail would serve the default site for any unknown Host; a portal must not answer for
+    hostnames it does not own (cache poisoning, phishing lookalikes).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.exempt = tuple(settings.TENANT_EXEMPT_PATHS)
+
+    def __call__(self, request):
+        if request.path.startswith(self.exempt):
+            return self.get_response(request)
+        hostname = split_domain_port(request._get_raw_host())[0]
+        entry = hosts.lookup(hostname) if hostname else None
+        if entry is None:
+            return HttpResponseBadRequest(
+                "Unknown host.", content_type="text/plain; charset=utf-8"
+            )
+        if entry.is_alias:
+            scheme = "https" if not settings.DEBUG else request.scheme
+            target = f"{scheme}://{entry.canonical_hostname}{request.get_full_path()}"
+            if request.method in ("GET", "HEAD"):
+                return HttpResponsePermanentRedirect(target)
+            return PermanentRedirect308(target)
+        request.site = request._wagtail_site = _site(entry.site_id)
+        return self.get_response(request)
+
+
+_sites: dict[int, tuple[int, Site]] = {}
+
+
+def _site(site_id: int) -> Site:
+    """Site rows change rarely; keep them per process, reloaded with the host map."""
+    generation = hosts.generation()
+    cached = _sites.get(site_id)
+    if cached is None or cached[0] != generation:
+        cached = (generation, Site.objects.select_related("root_page").get(pk=site_id))
+        _sites[site_id] = cached
+    return cached[1]

@@ -1,0 +1,48 @@
+"""Creating a campaign portal: its Site, its settings and its own editors group."""
+
+from django.contrib.auth.models import Group, Permission
+from wagtail.models import GroupPagePermission, Page, Site
+
+from .models import PortalSettings
+
+EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+
+
+def editors_group_name(site: Site) -> str:
+    return f"Éditeurs · {site.site_name or site.hostname}"
+
+
+def ensure_editors_group(site: Site) -> Group:
+    """The group whose page permissions cover this site's tree (all its languages) only."""
+    group, _ = Group.objects.get_or_create(name=editors_group_name(site))
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    )
+    roots = site.root_page.get_translations(inclusive=True)
+    for root in roots:
+        for codename in EDITOR_PAGE_PERMISSIONS:
+            GroupPagePermission.objects.get_or_create(
+                group=group,
+                page=root,
+                permission=Permission.objects.get(
+                    content_type__app_label="wagtailcore", codename=codename
+                ),
+            )
+    return group
+
+
+def ensure_portal(*, hostname: str, name: str, root_page: Page, port: int = 80,
+                  is_default: bool = False) -> Site:
+    """Idempotent: the demo loader and operators' scripts call it again safely."""
+    site, _ = Site.objects.update_or_create(
+        hostname=hostname,
+        defaults={
+            "site_name": name,
+            "root_page": root_page,
+            "port": port,
+            "is_default_site": is_default,
+        },
+    )
+    PortalSettings.for_site(site)  # creates the row with defaults
+    ensure_editors_group(site)
+    return site

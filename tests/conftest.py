@@ -1,0 +1,55 @@
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+
+from tests.services import HOW_TO_START, check_services
+
+
+def pytest_sessionstart(session):
+    problems = check_services(settings)
+    if problems:
+        pytest.exit("\n".join(["Backing services missing:", *problems, HOW_TO_START]), 2)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Migrate once, then load the two demo portals every test can rely on."""
+    from portal.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture(autouse=True)
+def clean_caches():
+    """Each test starts with empty Redis caches and no per-process host map."""
+    from tenants import hosts
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    hosts._local.update(map=None, expires=0.0)
+    yield
+    hosts._local.update(map=None, expires=0.0)
+
+
+@pytest.fixture
+def demo(db):
+    """The demo portals; reloaded if a transactional test flushed them."""
+    from wagtail.models import Site
+
+    from portal.demo import load_demo
+
+    if not Site.objects.filter(hostname="covid19.localhost").exists():
+        load_demo()
+    return {site.hostname: site for site in Site.objects.all()}
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """One real worker for the session, consuming the Redis broker, on the test database."""
+    from tests.workers import CeleryWorker, purge_broker
+
+    purge_broker()
+    worker = CeleryWorker(concurrency=2).start()
+    yield worker
+    worker.stop()

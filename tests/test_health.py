@@ -1,0 +1,47 @@
+import pytest
+from django.core.cache import caches
+
+from celery_app import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_each_part_ok_and_is_never_cached(client):
+    response = client.get("/healthz", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert "no-store" in response["Cache-Control"]
+    assert not response.cookies
+
+
+def test_healthz_names_the_cache_when_redis_is_down(client, settings):
+    dead = dict(settings.CACHES["default"], LOCATION="redis://127.0.0.1:1/0")
+    settings.CACHES = {**settings.CACHES, "default": dead}
+    caches._settings = None  # noqa: SLF001 - rebuild cache handlers from the new setting
+    try:
+        del caches["default"]
+    except (AttributeError, KeyError):
+        pass
+    try:
+        response = client.get("/healthz", HTTP_HOST="10.0.0.1")
+    finally:
+        try:
+            del caches["default"]
+        except (AttributeError, KeyError):
+            pass
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "ok" and body["broker"] == "ok"
+    assert body["cache"] != "ok"
+
+
+def test_healthz_names_the_broker_when_it_is_down(client):
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz", HTTP_HOST="10.0.0.1")
+    finally:
+        celery_app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"] != "ok"
+    assert response.json()["database"] == "ok"
