@@ -38,17 +38,29 @@ PORTALS = [
         "pages": [
             (
                 "comment-ca-marche",
-                {"title": "Comment ça marche ?", "intro": "Inscrivez-vous, choisissez une "
-                 "mission, l'association vous recontacte sous 48 heures."},
-                {"title": "How does it work?", "intro": "Sign up, choose a mission, the "
-                 "association gets back to you within 48 hours."},
+                {
+                    "title": "Comment ça marche ?",
+                    "intro": "Inscrivez-vous, choisissez une "
+                    "mission, l'association vous recontacte sous 48 heures.",
+                },
+                {
+                    "title": "How does it work?",
+                    "intro": "Sign up, choose a mission, the "
+                    "association gets back to you within 48 hours.",
+                },
             ),
             (
                 "associations",
-                {"title": "Vous êtes une association ?", "intro": "Publiez vos missions et "
-                 "recevez des candidatures de bénévoles près de chez vous."},
-                {"title": "Are you an association?", "intro": "Publish your missions and "
-                 "receive applications from volunteers near you."},
+                {
+                    "title": "Vous êtes une association ?",
+                    "intro": "Publiez vos missions et "
+                    "recevez des candidatures de bénévoles près de chez vous.",
+                },
+                {
+                    "title": "Are you an association?",
+                    "intro": "Publish your missions and "
+                    "receive applications from volunteers near you.",
+                },
             ),
         ],
     },
@@ -74,10 +86,16 @@ PORTALS = [
         "pages": [
             (
                 "gestes-barrieres",
-                {"title": "Les gestes barrières en mission", "intro": "Chaque mission "
-                 "respecte les consignes sanitaires : distance, masque, lavage des mains."},
-                {"title": "Protective measures on a mission", "intro": "Every mission follows "
-                 "health guidelines: distance, masks, hand washing."},
+                {
+                    "title": "Les gestes barrières en mission",
+                    "intro": "Chaque mission "
+                    "respecte les consignes sanitaires : distance, masque, lavage des mains.",
+                },
+                {
+                    "title": "Protective measures on a mission",
+                    "intro": "Every mission follows "
+                    "health guidelines: distance, masks, hand washing.",
+                },
             ),
         ],
     },
@@ -85,20 +103,50 @@ PORTALS = [
 
 ORGANISATIONS = [
     # (slug, name, city, postal code, portal slug, missions)
-    ("banque-alimentaire-rhone", "Banque alimentaire du Rhône", "Lyon", "69007", "jeveuxaider", [
-        ("tri-denrees-lyon", "Trier les denrées collectées", 45.7485, 4.8467, 12),
-        ("distribution-colis-lyon", "Préparer et distribuer des colis", 45.7640, 4.8357, 6),
-    ]),
-    ("epicerie-solidaire-belleville", "Épicerie solidaire de Belleville", "Paris", "75020",
-     "jeveuxaider", [
-        ("accueil-epicerie-belleville", "Accueillir les bénéficiaires à l'épicerie",
-         48.8721, 2.3800, 3),
-    ]),
-    ("ccas-lille", "Centre communal d'action sociale de Lille", "Lille", "59000", "covid19", [
-        ("appels-seniors-lille", "Appeler les personnes âgées isolées", 50.6292, 3.0573, 20),
-        ("courses-solidaires-lille", "Faire les courses des personnes fragiles",
-         50.6310, 3.0600, 10),
-    ]),
+    (
+        "banque-alimentaire-rhone",
+        "Banque alimentaire du Rhône",
+        "Lyon",
+        "69007",
+        "jeveuxaider",
+        [
+            ("tri-denrees-lyon", "Trier les denrées collectées", 45.7485, 4.8467, 12),
+            ("distribution-colis-lyon", "Préparer et distribuer des colis", 45.7640, 4.8357, 6),
+        ],
+    ),
+    (
+        "epicerie-solidaire-belleville",
+        "Épicerie solidaire de Belleville",
+        "Paris",
+        "75020",
+        "jeveuxaider",
+        [
+            (
+                "accueil-epicerie-belleville",
+                "Accueillir les bénéficiaires à l'épicerie",
+                48.8721,
+                2.3800,
+                3,
+            ),
+        ],
+    ),
+    (
+        "ccas-lille",
+        "Centre communal d'action sociale de Lille",
+        "Lille",
+        "59000",
+        "covid19",
+        [
+            ("appels-seniors-lille", "Appeler les personnes âgées isolées", 50.6292, 3.0573, 20),
+            (
+                "courses-solidaires-lille",
+                "Faire les courses des personnes fragiles",
+                50.6310,
+                3.0600,
+                10,
+            ),
+        ],
+    ),
 ]
 
 

@@ -9,7 +9,11 @@ def search(request):
     site = request._wagtail_site
     results = Page.objects.none()
     if query:
-        results = Page.objects.live().descendant_of(site.root_page.localized, inclusive=True).search(query)
+        results = (
+            Page.objects.live()
+            .descendant_of(site.root_page.localized, inclusive=True)
+            .search(query)
+        )
     paginator = Paginator(results, 10)
     try:
         page = paginator.page(request.GET.get("page", 1))

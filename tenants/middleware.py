@@ -29,9 +29,7 @@ class TenantMiddleware:
         hostname = split_domain_port(request._get_raw_host())[0]
         entry = hosts.lookup(hostname) if hostname else None
         if entry is None:
-            return HttpResponseBadRequest(
-                "Unknown host.", content_type="text/plain; charset=utf-8"
-            )
+            return HttpResponseBadRequest("Unknown host.", content_type="text/plain; charset=utf-8")
         if entry.is_alias:
             scheme = "https" if not settings.DEBUG else request.scheme
             target = f"{scheme}://{entry.canonical_hostname}{request.get_full_path()}"

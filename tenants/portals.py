@@ -31,8 +31,9 @@ def ensure_editors_group(site: Site) -> Group:
     return group
 
 
-def ensure_portal(*, hostname: str, name: str, root_page: Page, port: int = 80,
-                  is_default: bool = False) -> Site:
+def ensure_portal(
+    *, hostname: str, name: str, root_page: Page, port: int = 80, is_default: bool = False
+) -> Site:
     """Idempotent: the demo loader and operators' scripts call it again safely."""
     site, _ = Site.objects.update_or_create(
         hostname=hostname,

@@ -10,8 +10,13 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (Site.objects.count(), Page.objects.count(), Organisation.objects.count(),
-            Mission.objects.count(), Group.objects.count())
+    return (
+        Site.objects.count(),
+        Page.objects.count(),
+        Organisation.objects.count(),
+        Mission.objects.count(),
+        Group.objects.count(),
+    )
 
 
 def test_load_demo_is_idempotent(demo):
@@ -26,6 +31,8 @@ def test_demo_has_two_portals_in_french_and_english(demo):
     for site in demo.values():
         home = site.root_page.specific
         assert home.locale.language_code == "fr"
-        english = HomePage.objects.get(translation_key=home.translation_key, locale__language_code="en")
+        english = HomePage.objects.get(
+            translation_key=home.translation_key, locale__language_code="en"
+        )
         assert english.live and english.title != home.title
         assert Mission.objects.filter(sites=site, status="validated").exists()

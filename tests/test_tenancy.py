@@ -109,7 +109,9 @@ def test_editor_cannot_edit_or_publish_another_portals_pages(client, demo, edito
         before = Page.objects.get(pk=page.pk).latest_revision_id
         assert_denied(client, "get", f"/admin/pages/{page.pk}/edit/")
         assert_denied(
-            client, "post", f"/admin/pages/{page.pk}/edit/",
+            client,
+            "post",
+            f"/admin/pages/{page.pk}/edit/",
             {"title": "Hijacked", "slug": page.slug, "action-publish": "publish"},
         )
         assert_denied(client, "post", f"/admin/pages/{page.pk}/unpublish/")

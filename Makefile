@@ -1,0 +1,46 @@
+# The two commands: `make demo` (embedded, nothing to install) and `make test` (real services).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: demo test install lint lock migrations-check bench prodlike clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+## Run the portal with demo content on SQLite, in-process cache, eager tasks.
+demo: install
+	env -u DATABASE_URL -u REDIS_URL -u SESSION_REDIS_URL -u CELERY_BROKER_URL -u BREVO_API_KEY \
+	  DJANGO_SETTINGS_MODULE=portal.settings.dev sh -c '\
+	  $(PY) manage.py migrate --noinput && \
+	  $(PY) manage.py load_demo --port $(PORT) && \
+	  echo "Serving http://127.0.0.1:$(PORT)/ (also http://covid19.localhost:$(PORT)/)" && \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)'
+
+## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default 127.0.0.1).
+test: install
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.services
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+## Freeze the transitive dependency set from pyproject.toml (needs `uv`: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,105 @@
+"""Settings come from the environment: embedded defaults for dev, loud failures in production."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+    "SECRET_KEY": "x" * 60 + "-production-like-secret-for-check-deploy",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+}
+SETTINGS_VARS = (
+    "DATABASE_URL REDIS_URL SESSION_REDIS_URL CELERY_BROKER_URL BREVO_API_KEY BREVO_API_URL "
+    "SECRET_KEY ALLOWED_HOSTS TRUSTED_PROXY_COUNT DEFAULT_FROM_EMAIL DJANGO_SETTINGS_MODULE"
+).split()
+
+
+def run(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+DUMP = """
+import portal.wsgi  # applies the same default settings module as manage.py and gunicorn
+import django, json
+from django.conf import settings as s
+print(json.dumps({
+  "engine": s.DATABASES["default"]["ENGINE"], "cache": s.CACHES["default"]["BACKEND"],
+  "session_cache": s.CACHES["sessions"]["BACKEND"], "eager": s.CELERY_TASK_ALWAYS_EAGER,
+  "email": s.EMAIL_BACKEND, "broker": s.CELERY_BROKER_URL, "proxies": s.TRUSTED_PROXY_COUNT,
+  "conn_max_age": s.DATABASES["default"]["CONN_MAX_AGE"],
+  "health_checks": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+  "brevo_url": s.ANYMAIL["BREVO_API_URL"], "session_redis": s.CACHES["sessions"].get("LOCATION"),
+}))
+"""
+
+
+def test_embedded_default_needs_no_service():
+    result = run(DUMP)
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout.strip().splitlines()[-1])
+    assert config["engine"] == "django.db.backends.sqlite3"
+    assert config["cache"].endswith("LocMemCache")
+    assert config["session_cache"].endswith("LocMemCache")
+    assert config["eager"] is True
+    assert config["email"].endswith("console.EmailBackend")
+    assert config["proxies"] == 0
+    assert config["brevo_url"] == "https://api.brevo.com/v3/"
+
+
+def test_environment_selects_the_real_stack():
+    result = run(
+        DUMP,
+        DATABASE_URL="postgres://u:p@db:5432/portal",
+        REDIS_URL="redis://cache:6379/0",
+        SESSION_REDIS_URL="redis://sessions:6379/0",
+        BREVO_API_KEY="k",
+        BREVO_API_URL="http://127.0.0.1:9/v3/",
+        TRUSTED_PROXY_COUNT="2",
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout.strip().splitlines()[-1])
+    assert config["engine"] == "django.db.backends.postgresql"
+    assert config["cache"] == "django_redis.cache.RedisCache"
+    assert config["session_redis"] == "redis://sessions:6379/0"
+    assert config["broker"] == "redis://cache:6379/0"  # CELERY_BROKER_URL defaults to REDIS_URL
+    assert config["eager"] is False
+    assert config["email"] == "anymail.backends.brevo.EmailBackend"
+    assert config["brevo_url"] == "http://127.0.0.1:9/v3/"
+    assert config["proxies"] == 2
+    assert config["conn_max_age"] > 0 and config["health_checks"] is True
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = run("import django; django.setup()", **env)
+    assert result.returncode != 0
+    assert f"The environment variable {missing} is required in production" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
