@@ -12,12 +12,15 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from emails.tracking import brevo_tracking
 from portal.health import HealthView
 from search import views as search_views
 
 urlpatterns = [
     # Operations: never cached, no cookie, answered for any Host.
     path("healthz", HealthView.as_view(), name="healthz"),
+    # Brevo's delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET).
+    path("anymail/brevo/tracking/", brevo_tracking, name="brevo_tracking"),
     # Staff and editors.
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -1,5 +1,6 @@
 """Creating a campaign portal: its Site, its settings and its own editors group."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from wagtail.models import GroupPagePermission, Page, Site
 
@@ -47,3 +48,14 @@ def ensure_portal(
     PortalSettings.for_site(site)  # creates the row with defaults
     ensure_editors_group(site)
     return site
+
+
+def public_base_url(site: Site) -> str:
+    """Scheme and host of the portal's current public domain, for links leaving the site.
+
+    Production always links over https (TLS ends at the proxy); the port is kept only when it
+    is not a default one, as on a developer's machine.
+    """
+    scheme = settings.PORTAL_PUBLIC_SCHEME
+    port = "" if site.port in (80, 443) else f":{site.port}"
+    return f"{scheme}://{site.hostname}{port}"

@@ -2,7 +2,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
+from tests.fake_brevo import FakeBrevo
 from tests.services import HOW_TO_START, check_services
+from tests.workers import RedisServer, use_broker
 
 
 def pytest_sessionstart(session):
@@ -53,3 +55,38 @@ def celery_worker(django_db_setup, django_db_blocker):
     worker = CeleryWorker(concurrency=2).start()
     yield worker
     worker.stop()
+
+
+# --- Email delivery: a fake Brevo, a broker of the module's own, a worker talking to both ----
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeBrevo(api_key="test-key") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def broker():
+    """A broker of our own, so that a test can stop it without touching the cache's Redis."""
+    from django.conf import settings
+
+    server = RedisServer().start()
+    use_broker(server.url)
+    yield server
+    use_broker(settings.CELERY_BROKER_URL)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, fake, broker):
+    from tests.email_support import email_worker
+
+    with email_worker(fake, broker) as running:
+        yield running
+
+
+@pytest.fixture
+def reset_fake(fake):
+    fake.reset()
+    return fake

@@ -294,6 +294,9 @@ class FakeBrevo:
         self._api_calls = 0
         self._key_counts: dict[str, int] = {}
         self._duplicates: list[str] = []
+        # Brevo's own request idempotency: top-level headers.idempotencyKey -> first answer.
+        self._request_keys: dict[str, dict] = {}
+        self._replays = 0
         self._fail_queue: list[int] = []
         self._delay_queue: list[float] = []
 
@@ -385,6 +388,12 @@ class FakeBrevo:
             return self._connections
 
     @property
+    def replays(self) -> int:
+        """Requests answered from Brevo's idempotencyKey memory instead of being sent."""
+        with self._lock:
+            return self._replays
+
+    @property
     def duplicates(self) -> list[str]:
         with self._lock:
             return list(self._duplicates)
@@ -397,6 +406,7 @@ class FakeBrevo:
                 "requests": self._requests,
                 "duplicates": list(self._duplicates),
                 "connections": self._connections,
+                "replays": self._replays,
             }
 
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[dict]:
@@ -474,6 +484,14 @@ class FakeBrevo:
         if not has_template and not (isinstance(sender, dict) and sender.get("email")):
             raise BadRequest("bad_request", "sender is missing")
 
+        request_key = _lower_keys(payload.get("headers") or {}).get("idempotencykey")
+        if request_key:
+            with self._lock:
+                if request_key in self._request_keys:
+                    # Like Brevo: a repeated key is answered, not sent again.
+                    self._replays += 1
+                    return 201, self._request_keys[request_key]
+
         records = []
         for version in versions if versions is not None else [{}]:
             records.append(self._build_record(payload, version, has_template))
@@ -493,9 +511,11 @@ class FakeBrevo:
             self._changed.notify_all()
 
         ids = [r["message_id"] for r in records]
-        if versions is not None:
-            return 201, {"messageIds": ids}
-        return 201, {"messageId": ids[0]}
+        body = {"messageIds": ids} if versions is not None else {"messageId": ids[0]}
+        if request_key:
+            with self._lock:
+                self._request_keys[request_key] = body
+        return 201, body
 
     def _build_record(self, payload: dict, version: dict, has_template: bool) -> dict:
         def merged(field: str) -> Any:

@@ -342,3 +342,16 @@ def test_cli_runs_in_foreground():
             proc.terminate()
             output, _ = proc.communicate(timeout=5)
     assert b"Fake Brevo on http://127.0.0.1:" in output
+
+
+def test_request_idempotency_key_is_answered_once_like_brevo(brevo, fake_brevo):
+    def send():
+        msg = EmailMultiAlternatives("Hi", "text", "from@example.com", ["to@example.com"])
+        msg.extra_headers = {"idempotencyKey": "3f0c6b1e-0000-4000-8000-000000000001"}
+        msg.send()
+        return msg.anymail_status.message_id
+
+    first, second = send(), send()
+    assert first == second
+    assert len(fake_brevo.messages) == 1
+    assert fake_brevo.replays == 1

@@ -100,3 +100,99 @@ class CeleryWorker:
 def purge_broker():
     """Drop messages a previous run left in the test broker database."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A throwaway redis-server, so a test can take its broker down and bring it back."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        for _ in range(100):
+            try:
+                client.ping()
+                return self
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery producer at another broker (drops pooled connections)."""
+    from celery_app import app
+
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+class CeleryBeat(CeleryWorker):
+    def start(self, timeout: float = 30) -> "CeleryBeat":
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        schedule = Path("/tmp") / f"portal-test-beat-{os.getpid()}-{time.monotonic_ns()}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_app",
+                "beat",
+                "--loglevel=INFO",
+                "-s",
+                str(schedule),
+            ],
+            cwd=ROOT,
+            env=worker_env(**self.env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s")

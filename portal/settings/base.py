@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "home",
     "missions",
     "search",
+    "emails",
     # Wagtail
     "wagtail_localize",
     "wagtail_localize.locales",
@@ -153,7 +154,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {
+        "task": "emails.tasks.sweep_outbox",
+        "schedule": env.float("EMAIL_SWEEP_INTERVAL", default=30.0),
+    },
+}
 
 # --- Email ----------------------------------------------------------------------------------
 BREVO_API_KEY = env("BREVO_API_KEY", default="")
@@ -163,14 +169,23 @@ ANYMAIL = {
     "BREVO_API_URL": BREVO_API_URL,
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
     # (connect, read) seconds: a hung Brevo must not pin a worker for the 30 s default.
-    "REQUESTS_TIMEOUT": (3.05, 10),
+    "REQUESTS_TIMEOUT": (3.05, env.float("EMAIL_API_TIMEOUT", default=10.0)),
 }
 if BREVO_API_KEY:
-    EMAIL_BACKEND = "anymail.backends.brevo.EmailBackend"
+    EMAIL_BACKEND = "emails.backends.EmailBackend"  # Anymail's Brevo backend, batch-aware
 else:
     EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Je veux aider <ne-pas-repondre@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox (emails app): see README, "Email".
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=50)  # emails per Brevo API call
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=25)
+EMAIL_RETRY_BASE_DELAY = env.float("EMAIL_RETRY_BASE_DELAY", default=5.0)  # seconds, doubled
+EMAIL_RETRY_MAX_DELAY = env.float("EMAIL_RETRY_MAX_DELAY", default=900.0)
+EMAIL_LEASE_SECONDS = env.int("EMAIL_LEASE_SECONDS", default=120)  # then the sweeper re-sends
+EMAIL_SWEEP_GRACE = env.float("EMAIL_SWEEP_GRACE", default=10.0)  # leave fresh rows to on_commit
+# Links in emails and canonical URLs: https in production.
+PORTAL_PUBLIC_SCHEME = env("PORTAL_PUBLIC_SCHEME", default="http")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -211,7 +226,7 @@ DSFR_USE_INTEGRITY_CHECKSUMS = True
 # Seconds a web process may keep a stale hostname map (issue: domain switch within 5 s).
 TENANT_HOST_MAP_TTL = env.int("TENANT_HOST_MAP_TTL", default=5)
 # Paths answered whatever the Host (load balancers probe by IP).
-TENANT_EXEMPT_PATHS = ["/healthz"]
+TENANT_EXEMPT_PATHS = ["/healthz", "/anymail/"]
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,7 @@ SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = {"default": redis_cache(REDIS_URL), "sessions": redis_cache(SESSION_REDIS_URL)}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
+PORTAL_PUBLIC_SCHEME = "https"
 
 # TLS ends at the proxy, which says so with X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -19,7 +19,13 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14"
 CELERY_TASK_ALWAYS_EAGER = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if not BREVO_API_KEY:  # noqa: F405 - the email tests' worker talks to the fake Brevo
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_RETRY_BASE_DELAY = env.float("EMAIL_RETRY_BASE_DELAY", default=0.05)
+EMAIL_RETRY_MAX_DELAY = env.float("EMAIL_RETRY_MAX_DELAY", default=0.2)
+EMAIL_LEASE_SECONDS = env.int("EMAIL_LEASE_SECONDS", default=2)
+EMAIL_SWEEP_GRACE = env.float("EMAIL_SWEEP_GRACE", default=0.0)
+ANYMAIL["WEBHOOK_SECRET"] = env("ANYMAIL_WEBHOOK_SECRET", default="brevo:test-secret")  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

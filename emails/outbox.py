@@ -1,0 +1,55 @@
+"""Writing to the outbox: the only way code in the portal asks for an email."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from wagtail.models import Site
+
+from .models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+
+def queue_email(
+    *,
+    to: str,
+    template: str,
+    idempotency_key: str,
+    site: Site | None,
+    language: str = "fr",
+    context: dict | None = None,
+) -> OutboundEmail:
+    """Record an email in the caller's transaction; it is sent after that transaction commits.
+
+    Call it inside the transaction that saves the event (a signup, an application): if the
+    event rolls back, so does the email. The idempotency key names the event (for example
+    `signup-confirmation:42`); queueing the same key twice returns the first record.
+    """
+    if not idempotency_key.isascii():
+        raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
+    try:
+        with transaction.atomic():  # savepoint: a duplicate must not break the caller's transaction
+            email = OutboundEmail.objects.create(
+                to_email=to.strip(),
+                template=template,
+                idempotency_key=idempotency_key,
+                site=site,
+                language=language,
+                context=context or {},
+            )
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+    transaction.on_commit(lambda: enqueue([email.pk]), robust=True)
+    return email
+
+
+def enqueue(ids: list[int]) -> bool:
+    """Hand ids to a worker. Never raises: if the broker is down, the sweeper sends them later."""
+    from .tasks import send_outbox
+
+    try:
+        send_outbox.apply_async(args=[ids], retry=False)
+    except Exception:  # kombu raises transport-specific errors
+        logger.warning("Broker unreachable, outbox %s left to the sweeper", ids, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,42 @@
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from .models import OutboundEmail
+from .sending import claim, deliver
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_outbox(ids: list[int]) -> int:
+    """Send these records, and others already due, in as few API calls as possible.
+
+    acks_late: a worker killed mid-task leaves the message to be delivered again; the claim
+    (row lock + lease) makes a second delivery of the task harmless.
+    """
+    sent = 0
+    for group in claim(ids):
+        deliver(group)
+        sent += len(group.records)
+    return sent
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    """Re-enqueue what was committed but never sent: broker down at commit, worker killed."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.EMAIL_SWEEP_GRACE)
+    due = OutboundEmail.objects.filter(
+        status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now - grace
+    ) | OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, claimed_until__lt=now)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:10_000])
+    size = settings.EMAIL_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        send_outbox.apply_async(args=[ids[start : start + size]])
+    if ids:
+        logger.info("Sweeper re-enqueued %d outbox records", len(ids))
+    return len(ids)
