@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_environment_selects_the_real_stack():
     assert config["session_redis"] == "redis://sessions:6379/0"
     assert config["broker"] == "redis://cache:6379/0"  # CELERY_BROKER_URL defaults to REDIS_URL
     assert config["eager"] is False
-    assert config["email"] == "anymail.backends.brevo.EmailBackend"
+    assert config["email"] == "emails.backends.EmailBackend"  # Anymail Brevo, batch-aware
     assert config["brevo_url"] == "http://127.0.0.1:9/v3/"
     assert config["proxies"] == 2
     assert config["conn_max_age"] > 0 and config["health_checks"] is True
@@ -103,3 +104,46 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_make_test_fails_fast_and_says_how_when_services_are_down():
+    started = time.monotonic()
+    result = run(
+        "import runpy; runpy.run_module('tests.services', run_name='__main__')",
+        DJANGO_SETTINGS_MODULE="portal.settings.test",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/portal",
+        REDIS_URL="redis://127.0.0.1:1/15",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/14",
+    )
+    assert result.returncode == 2
+    assert time.monotonic() - started < 30
+    assert "PostgreSQL at 127.0.0.1:1 does not answer" in result.stderr
+    assert "Redis (cache) at redis://127.0.0.1:1/15 does not answer" in result.stderr
+    assert "pg_ctlcluster" in result.stderr and "redis-server" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_runs_under_production_settings_on_postgresql():
+    from django.db import connection
+    from wagtail.models import Site
+
+    db = connection.settings_dict
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    for _ in range(2):  # idempotent
+        result = subprocess.run(
+            [sys.executable, "manage.py", "load_demo"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+    assert "Admin: admin / admin" not in result.stdout  # no fixed password outside DEBUG
+    assert set(Site.objects.values_list("hostname", flat=True)) == {
+        "localhost",
+        "covid19.localhost",
+    }
