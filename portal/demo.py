@@ -243,13 +243,13 @@ def load_demo(port: int = 80) -> dict:
     return sites
 
 
-def ensure_user(username: str, email: str, password: str, **flags):
+def ensure_user(email: str, password: str, **flags):
     """Create the user if missing. Returns (user, created): an existing password is kept."""
     User = get_user_model()
-    user = User.objects.filter(username=username).first()
+    user = User.objects.filter(email=email).first()
     if user is not None:
         return user, False
-    user = User(username=username, email=email, **flags)
+    user = User(email=email, email_confirmed_at=timezone.now(), **flags)
     user.set_password(password)
     user.save()
     return user, True

@@ -12,6 +12,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts import views as account_views
 from emails.tracking import brevo_tracking
 from portal.health import HealthView
 from search import views as search_views
@@ -21,6 +22,10 @@ urlpatterns = [
     path("healthz", HealthView.as_view(), name="healthz"),
     # Brevo's delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET).
     path("anymail/brevo/tracking/", brevo_tracking, name="brevo_tracking"),
+    path("_ping", account_views.ping, name="ping"),  # benchmark reference
+    # JSON API (partners, the signup page's script).
+    path("api/v1/signup", account_views.api_signup, name="api_signup"),
+    path("api/v1/csrf", account_views.api_csrf, name="api_csrf"),
     # Staff and editors.
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -35,6 +40,7 @@ if settings.DEBUG:
 # Public site, per language (/fr/..., /en/...). Wagtail's page tree is the catch-all.
 urlpatterns += i18n_patterns(
     path("search/", search_views.search, name="search"),
+    path("", include("accounts.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -213,7 +213,7 @@ def test_webhook_without_configured_secret_is_closed_in_production(client, setti
 
 @pytest.fixture
 def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    admin = django_user_model.objects.create_superuser("root@example.com", "x")
     client.force_login(admin)
     return client
 
@@ -255,7 +255,7 @@ def test_undeliverable_addresses_are_listed(admin_client, demo):
 
 
 def test_editors_cannot_see_the_outbox(client, demo):
-    editor = get_user_model().objects.create_user("ed", password="x")
+    editor = get_user_model().objects.create_user("ed@example.com", password="x")
     editor.groups.add(Group.objects.get(name=editors_group_name(demo["localhost"])))
     client.force_login(editor)
     response = client.get("/admin/outbox/", HTTP_HOST="localhost")

@@ -142,7 +142,7 @@ def test_load_demo_runs_under_production_settings_on_postgresql():
             timeout=180,
         )
         assert result.returncode == 0, result.stderr
-    assert "Admin: admin / admin" not in result.stdout  # no fixed password outside DEBUG
+    assert "Admin: admin@localhost / admin" not in result.stdout  # no fixed password outside DEBUG
     assert set(Site.objects.values_list("hostname", flat=True)) == {
         "localhost",
         "covid19.localhost",

@@ -66,7 +66,7 @@ def test_host_map_change_is_seen_after_commit(demo, django_capture_on_commit_cal
 def editor_of(demo):
     def make(hostname):
         site = demo[hostname]
-        user = get_user_model().objects.create_user(f"ed-{hostname}", password="x")
+        user = get_user_model().objects.create_user(f"ed@{hostname}", password="x")
         user.groups.add(Group.objects.get(name=editors_group_name(site)))
         return user
 

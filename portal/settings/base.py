@@ -24,6 +24,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 INSTALLED_APPS = [
     # Portal apps
     "portal",
+    "accounts",
     "tenants",
     "home",
     "missions",
@@ -129,16 +130,29 @@ def redis_cache(url: str) -> dict:
     }
 
 
+def ratelimit_cache(url: str) -> dict:
+    """The limiter's counters: Redis errors are swallowed (and logged) so it fails open."""
+    cache = redis_cache(url)
+    cache["OPTIONS"] = {**cache["OPTIONS"], "IGNORE_EXCEPTIONS": True}
+    return cache
+
+
+def redis_caches(cache_url: str, session_url: str) -> dict:
+    return {
+        "default": redis_cache(cache_url),
+        "sessions": redis_cache(session_url),
+        "ratelimit": ratelimit_cache(cache_url),
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": redis_cache(REDIS_URL), "sessions": redis_cache(SESSION_REDIS_URL)}
+    CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "sessions": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "sessions",
-        },
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
+        for alias in ("default", "sessions", "ratelimit")
     }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "sessions"
 
@@ -155,6 +169,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
+    "purge-unconfirmed-accounts": {
+        "task": "accounts.tasks.purge_unconfirmed_accounts",
+        "schedule": 3600.0,
+    },
     "sweep-outbox": {
         "task": "emails.tasks.sweep_outbox",
         "schedule": env.float("EMAIL_SWEEP_INTERVAL", default=30.0),
@@ -188,13 +206,30 @@ EMAIL_SWEEP_GRACE = env.float("EMAIL_SWEEP_GRACE", default=10.0)  # leave fresh 
 PORTAL_PUBLIC_SCHEME = env("PORTAL_PUBLIC_SCHEME", default="http")
 
 # --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+# Argon2 for passwords set in the volunteer space; signup itself hashes nothing.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:space"
+# Rate limits (django-ratelimit, counters in Redis). "N/s|m|h|d".
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
+SIGNUP_RATE_PER_IP = env("SIGNUP_RATE_PER_IP", default="30/m")
+SIGNUP_RATE_PER_EMAIL = env("SIGNUP_RATE_PER_EMAIL", default="5/h")
+SIGNIN_LINK_RATE_PER_EMAIL = env("SIGNIN_LINK_RATE_PER_EMAIL", default="5/h")
+# Account links sent by email.
+ACCOUNT_CONFIRMATION_MAX_AGE = env.int("ACCOUNT_CONFIRMATION_MAX_AGE", default=48 * 3600)
+ACCOUNT_SIGNIN_LINK_MAX_AGE = env.int("ACCOUNT_SIGNIN_LINK_MAX_AGE", default=15 * 60)
+ACCOUNT_UNCONFIRMED_PURGE_DAYS = env.int("ACCOUNT_UNCONFIRMED_PURGE_DAYS", default=7)
 
 # --- I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -222,11 +257,15 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 DSFR_USE_INTEGRITY_CHECKSUMS = True
 
+# --- CDN ------------------------------------------------------------------------------------
+CDN_S_MAXAGE = env.int("CDN_S_MAXAGE", default=60)
+CDN_STALE_WHILE_REVALIDATE = env.int("CDN_STALE_WHILE_REVALIDATE", default=300)
+
 # --- Tenancy --------------------------------------------------------------------------------
 # Seconds a web process may keep a stale hostname map (issue: domain switch within 5 s).
 TENANT_HOST_MAP_TTL = env.int("TENANT_HOST_MAP_TTL", default=5)
 # Paths answered whatever the Host (load balancers probe by IP).
-TENANT_EXEMPT_PATHS = ["/healthz", "/anymail/"]
+TENANT_EXEMPT_PATHS = ["/healthz", "/anymail/", "/_ping"]
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_cache
+from .base import env, redis_caches
 
 
 def required(name: str) -> str:
@@ -25,7 +25,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = required("REDIS_URL")
 # Sessions must live on a non-evicting Redis: an LRU cache would sign volunteers out.
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
-CACHES = {"default": redis_cache(REDIS_URL), "sessions": redis_cache(SESSION_REDIS_URL)}
+CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 PORTAL_PUBLIC_SCHEME = "https"

@@ -1,7 +1,7 @@
 """Tests: real PostgreSQL and Redis (never SQLite), fast hashing, no eager Celery."""
 
 from .base import *  # noqa: F403
-from .base import env, redis_cache
+from .base import env, redis_caches
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/portal"),
@@ -13,8 +13,9 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_
 # Database 15 so a test run never flushes a developer's cache in database 0.
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
-CACHES = {"default": redis_cache(REDIS_URL), "sessions": redis_cache(SESSION_REDIS_URL)}
-CACHES["default"]["KEY_PREFIX"] = CACHES["sessions"]["KEY_PREFIX"] = "portal-test"
+CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
+for cache in CACHES.values():
+    cache["KEY_PREFIX"] = "portal-test"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
 CELERY_TASK_ALWAYS_EAGER = False
 

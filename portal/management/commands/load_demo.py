@@ -21,21 +21,17 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or (
             "admin" if settings.DEBUG else secrets.token_urlsafe(12)
         )
-        admin, created = ensure_user(
-            "admin", "admin@localhost", password, is_staff=True, is_superuser=True
-        )
+        admin, created = ensure_user("admin@localhost", password, is_staff=True, is_superuser=True)
         self.stdout.write(self.style.SUCCESS("Demo portals ready:"))
         for portal in PORTALS:
             site = sites[portal["slug"]]
             self.stdout.write(f"  {site.root_url}/fr/  ({site.site_name})")
-            editor, editor_created = ensure_user(
-                f"editeur-{portal['slug']}", f"editeur@{site.hostname}", password, is_staff=False
-            )
+            editor, editor_created = ensure_user(f"editeur@{site.hostname}", password)
             editor.groups.add(Group.objects.get(name=editors_group_name(site)))
             if editor_created:
-                self.stdout.write(f"    editor: {editor.username} / {password}")
+                self.stdout.write(f"    editor: {editor.email} / {password}")
         admin_url = sites[PORTALS[0]["slug"]].root_url + "/admin/"
         if created:
-            self.stdout.write(f"Admin: {admin.username} / {password}  ({admin_url})")
+            self.stdout.write(f"Admin: {admin.email} / {password}  ({admin_url})")
         else:
-            self.stdout.write("Admin: user 'admin' already exists (password unchanged).")
+            self.stdout.write("Admin: admin@localhost already exists (password unchanged).")

@@ -1,0 +1,120 @@
+import datetime
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MIN_AGE, MAX_AGE = 16, 110
+POSTAL_CODE = re.compile(r"^\d{5}$")
+PHONE = re.compile(r"^\+?[0-9 .\-()]{6,20}$")
+
+
+class SignupForm(forms.Form):
+    """The spike path's only validation: pure Python, no query."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=5)
+    birth_date = forms.DateField(
+        label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=20, required=False)
+    consent = forms.BooleanField(
+        label=_("I accept the terms of use and the processing of my personal data."),
+        error_messages={"required": _("Consent is required to create an account.")},
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_postal_code(self):
+        value = self.cleaned_data["postal_code"].strip()
+        if not POSTAL_CODE.match(value):
+            raise forms.ValidationError(_("Enter a 5-digit French postal code."))
+        return value
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        today = timezone.localdate()
+        age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+        if value > today or age > MAX_AGE:
+            raise forms.ValidationError(_("Enter a valid birth date."))
+        if age < MIN_AGE:
+            raise forms.ValidationError(
+                _("You must be at least %(age)d years old to sign up.") % {"age": MIN_AGE}
+            )
+        return value
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if value and not PHONE.match(value):
+            raise forms.ValidationError(_("Enter a valid phone number."))
+        return value
+
+    @classmethod
+    def from_json(cls, payload: dict) -> "SignupForm":
+        """Accept JSON types (true, "1990-05-01") as a browser form would send them."""
+        data = {k: v for k, v in payload.items() if isinstance(v, str | bool | int)}
+        if data.get("consent") is True:
+            data["consent"] = "on"
+        elif "consent" in data and data["consent"] is not True:
+            data.pop("consent")
+        if isinstance(payload.get("birth_date"), datetime.date):
+            data["birth_date"] = payload["birth_date"].isoformat()
+        return cls(data)
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+AVAILABILITY = [
+    ("weekday_mornings", _("Weekday mornings")),
+    ("weekday_afternoons", _("Weekday afternoons")),
+    ("weekday_evenings", _("Weekday evenings")),
+    ("weekends", _("Weekends")),
+    ("remote", _("Remotely")),
+]
+INTERESTS = [
+    ("food_aid", _("Food aid")),
+    ("elderly", _("Elderly people")),
+    ("children", _("Children and education")),
+    ("health", _("Health")),
+    ("environment", _("Environment")),
+    ("culture_sport", _("Culture and sport")),
+    ("emergency", _("Emergency and crisis")),
+]
+
+
+class ProfileForm(forms.ModelForm):
+    availability = forms.MultipleChoiceField(
+        label=_("Availability"), choices=AVAILABILITY, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    interests = forms.MultipleChoiceField(
+        label=_("Domains of interest"), choices=INTERESTS, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    class Meta:
+        from .models import User
+
+        model = User
+        fields = ["first_name", "last_name", "postal_code", "phone", "availability", "interests"]
+
+    def clean_postal_code(self):
+        value = self.cleaned_data["postal_code"].strip()
+        if value and not POSTAL_CODE.match(value):
+            raise forms.ValidationError(_("Enter a 5-digit French postal code."))
+        return value
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if value and not PHONE.match(value):
+            raise forms.ValidationError(_("Enter a valid phone number."))
+        return value

@@ -1,0 +1,236 @@
+"""What happens to an account: signup, confirmation, sign-in links, deletion, export.
+
+Views (HTML and API) parse input and call these; tests call them directly.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from wagtail.models import Site
+
+from emails.models import OutboundEmail
+from emails.outbox import queue_email
+from tenants.models import PortalSettings
+
+from .models import User, normalize_email
+from .tokens import make_token
+
+# Repeated signups with an existing address get one "you already have an account" email per
+# window, not one per attempt.
+EXISTING_ACCOUNT_EMAIL_WINDOW = 600
+
+
+class SignupsClosed(Exception):
+    pass
+
+
+@dataclass
+class SignupResult:
+    user: User
+    created: bool
+
+
+def link_path(name: str, token: str, language: str) -> str:
+    with translation.override(language):
+        return reverse(name, args=[token])
+
+
+def signup(*, site: Site, language: str, data: dict) -> SignupResult:
+    """Create an unconfirmed account and queue its confirmation email, in one transaction.
+
+    No password is hashed here (the spike path must stay cheap); the confirmation link signs
+    the volunteer in and a password can be set later. An address already registered gets a
+    sign-in link instead of a second account, and the caller answers both cases the same way.
+    """
+    if not PortalSettings.for_site(site).signups_open:
+        raise SignupsClosed
+    email = normalize_email(data["email"])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = User(
+                    email=email,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    postal_code=data["postal_code"],
+                    birth_date=data["birth_date"],
+                    phone=data.get("phone", ""),
+                    signup_site=site,
+                    language=language,
+                    consent_at=timezone.now(),
+                )
+                user.set_unusable_password()
+                user.save(force_insert=True)
+        except IntegrityError:
+            # Taken, possibly by a concurrent request that has just committed.
+            user = User.objects.get(email=email)
+            window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+            queue_email(
+                to=user.email,
+                template="account_exists",
+                idempotency_key=f"signup-existing:{user.pk}:{window}",
+                site=site,
+                language=language,
+                context={
+                    "first_name": user.first_name,
+                    "action_path": link_path(
+                        "accounts:magic_link", make_token(user, "login"), language
+                    ),
+                },
+            )
+            return SignupResult(user, created=False)
+        queue_email(
+            to=user.email,
+            template="account_confirmation",
+            idempotency_key=f"signup-confirmation:{user.pk}",
+            site=site,
+            language=language,
+            context={
+                "first_name": user.first_name,
+                "action_path": link_path("accounts:confirm", make_token(user, "confirm"), language),
+                "valid_hours": settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
+            },
+        )
+    return SignupResult(user, created=True)
+
+
+def confirm_email(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+
+
+def send_signin_link(*, email: str, site: Site, language: str) -> bool:
+    """Queue a magic sign-in link if the address has an account; silent otherwise."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return False
+    window = int(time.time() // 60)
+    with transaction.atomic():
+        queue_email(
+            to=user.email,
+            template="signin_link",
+            idempotency_key=f"signin-link:{user.pk}:{window}",
+            site=site,
+            language=language,
+            context={
+                "first_name": user.first_name,
+                "action_path": link_path(
+                    "accounts:magic_link", make_token(user, "login"), language
+                ),
+                "valid_minutes": settings.ACCOUNT_SIGNIN_LINK_MAX_AGE // 60,
+            },
+        )
+    return True
+
+
+def request_email_change(user: User, new_email: str, site: Site, language: str) -> None:
+    """The new address must prove it is reachable before it replaces the old one."""
+    with transaction.atomic():
+        user.pending_email = normalize_email(new_email)
+        user.save(update_fields=["pending_email"])
+        queue_email(
+            to=user.pending_email,
+            template="email_change",
+            idempotency_key=f"email-change:{user.pk}:{int(time.time())}",
+            site=site,
+            language=language,
+            context={
+                "first_name": user.first_name,
+                "action_path": link_path(
+                    "accounts:confirm_email_change", make_token(user, "change-email"), language
+                ),
+            },
+        )
+
+
+def apply_email_change(user: User) -> bool:
+    new_email = user.pending_email
+    if not new_email or User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        return False
+    try:
+        with transaction.atomic():
+            user.email, user.pending_email = new_email, ""
+            user.email_confirmed_at = timezone.now()
+            user.save(update_fields=["email", "pending_email", "email_confirmed_at"])
+    except IntegrityError:
+        return False
+    return True
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Every session of this user stops validating (see User._get_session_auth_hash)."""
+    User.objects.filter(pk=user.pk).update(auth_epoch=F("auth_epoch") + 1)
+    user.refresh_from_db(fields=["auth_epoch"])
+
+
+def delete_account(user: User) -> None:
+    """Erase personal data; the row stays, anonymous, so associations' statistics hold."""
+    old_email = user.email
+    with transaction.atomic():
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.first_name = user.last_name = user.phone = user.postal_code = user.pending_email = ""
+        user.birth_date = None
+        user.availability, user.interests = [], []
+        user.is_active = False
+        user.auth_epoch += 1
+        user.set_unusable_password()
+        user.save()
+        OutboundEmail.objects.filter(to_email__iexact=old_email).update(
+            to_email=user.email, context={}
+        )
+
+
+def export_data(user: User) -> dict:
+    emails = OutboundEmail.objects.filter(to_email__iexact=user.email).order_by("created_at")
+    return {
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "postal_code": user.postal_code,
+            "birth_date": user.birth_date.isoformat() if user.birth_date else None,
+            "phone": user.phone,
+            "language": user.language,
+            "availability": user.availability,
+            "interests": user.interests,
+            "signed_up_on": user.signup_site.hostname if user.signup_site else None,
+            "date_joined": user.date_joined.isoformat(),
+            "consent_at": user.consent_at.isoformat() if user.consent_at else None,
+            "email_confirmed_at": (
+                user.email_confirmed_at.isoformat() if user.email_confirmed_at else None
+            ),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "emails_sent_to_you": [
+            {
+                "template": e.template,
+                "status": e.status,
+                "created_at": e.created_at.isoformat(),
+                "sent_at": e.sent_at.isoformat() if e.sent_at else None,
+            }
+            for e in emails
+        ],
+    }
+
+
+def purge_unconfirmed(older_than_days: int | None = None, chunk: int = 1000) -> int:
+    """Delete accounts never confirmed after the documented delay (never staff)."""
+    days = older_than_days or settings.ACCOUNT_UNCONFIRMED_PURGE_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    total = 0
+    while True:
+        ids = list(
+            User.objects.filter(
+                email_confirmed_at__isnull=True, date_joined__lt=cutoff, is_staff=False
+            ).values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return total
+        total += User.objects.filter(pk__in=ids).delete()[1].get("accounts.User", 0)

@@ -1,0 +1,277 @@
+"""Account views: thin, they parse input and call accounts.services."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.views import LoginView
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.cache import public_cache
+
+from . import ratelimits, services
+from .forms import EmailForm, ProfileForm, SignupForm
+from .tokens import read_token
+
+SIGNUP_ACCEPTED = {
+    "status": "accepted",
+    "message": "If this address can receive email, a message is on its way: follow its link.",
+}
+
+
+def json_error(status: int, error: str, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": error, "message": message, **extra}, status=status)
+
+
+def rate_limited(limited) -> JsonResponse:
+    response = json_error(
+        429, "rate_limited", "Too many attempts. Try again later.", retry_after=limited.retry_after
+    )
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+def language_of(request) -> str:
+    language = get_language() or "fr"
+    return language if language in dict(settings.LANGUAGES) else "fr"
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["POST"])
+def api_signup(request):
+    """POST /api/v1/signup: 202 for a new or an existing address alike (no enumeration)."""
+    try:
+        payload = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return json_error(400, "invalid_json", "The request body must be a JSON object.")
+    if not isinstance(payload, dict):
+        return json_error(400, "invalid_json", "The request body must be a JSON object.")
+    form = SignupForm.from_json(payload)
+    if not form.is_valid():
+        return json_error(
+            400,
+            "invalid",
+            "Some fields are invalid.",
+            fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
+        )
+    if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
+        return rate_limited(limited)
+    language = payload.get("language") if payload.get("language") in ("fr", "en") else "fr"
+    try:
+        services.signup(site=request.site, language=language, data=form.cleaned_data)
+    except services.SignupsClosed:
+        return json_error(503, "signups_closed", "Signups are closed on this portal for now.")
+    return JsonResponse(SIGNUP_ACCEPTED, status=202)
+
+
+@never_cache
+def api_csrf(request):
+    """A CSRF token for pages served from the CDN, which cannot carry one themselves."""
+    return JsonResponse({"csrfToken": get_token(request)})
+
+
+def ping(request):
+    """The benchmarks' reference: a bare view in the same process, through the same stack."""
+    return HttpResponse("pong", content_type="text/plain")
+
+
+# --- Signup page ----------------------------------------------------------------------------
+
+
+@public_cache
+def signup_page(request):
+    """GET is cached by the CDN: no session, no CSRF token in the HTML (JS fetches one)."""
+    from tenants.models import PortalSettings
+
+    if request.method == "POST":
+        return signup_submit(request)
+    closed = not PortalSettings.for_site(request.site).signups_open
+    return render(request, "accounts/signup.html", {"form": SignupForm(), "closed": closed})
+
+
+def signup_submit(request):
+    """The same signup without JavaScript's fetch: the form posts here with its CSRF token."""
+    form = SignupForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/signup.html", {"form": form}, status=400)
+    if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
+        response = render(
+            request, "accounts/signup.html", {"form": form, "rate_limited": True}, status=429
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    try:
+        services.signup(site=request.site, language=language_of(request), data=form.cleaned_data)
+    except services.SignupsClosed:
+        return render(request, "accounts/signup.html", {"form": form, "closed": True}, status=503)
+    return render(request, "accounts/signup_done.html", status=202)
+
+
+# --- Links from emails ----------------------------------------------------------------------
+
+
+@never_cache
+def confirm(request, token):
+    """GET shows a button, POST confirms: mail scanners that prefetch links change nothing."""
+    user = read_token(token, "confirm", settings.ACCOUNT_CONFIRMATION_MAX_AGE)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.confirm_email(user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your address is confirmed. Welcome!"))
+        return redirect("accounts:space")
+    return render(request, "accounts/link_confirm.html", {"action": _("Confirm my address")})
+
+
+@never_cache
+def magic_link(request, token):
+    user = read_token(token, "login", settings.ACCOUNT_SIGNIN_LINK_MAX_AGE)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.confirm_email(user)  # the link proved the address works
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("accounts:space")
+    return render(request, "accounts/link_confirm.html", {"action": _("Sign in")})
+
+
+@never_cache
+def confirm_email_change(request, token):
+    user = read_token(token, "change-email", settings.ACCOUNT_CONFIRMATION_MAX_AGE)
+    if user is None:
+        return render(request, "accounts/link_invalid.html", status=400)
+    if request.method == "POST":
+        if services.apply_email_change(user):
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your new address is confirmed."))
+            return redirect("accounts:space")
+        return render(request, "accounts/link_invalid.html", status=409)
+    return render(request, "accounts/link_confirm.html", {"action": _("Use this address")})
+
+
+# --- Sign in / out --------------------------------------------------------------------------
+
+
+class PasswordLoginView(LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_form": EmailForm()}
+
+
+@never_cache
+@require_POST
+def request_signin_link(request):
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        email = form.cleaned_data["email"]
+        limited = ratelimits.check(
+            request, "signin-link", settings.SIGNIN_LINK_RATE_PER_EMAIL, email
+        ) or ratelimits.check(
+            request, "signin-link-ip", settings.SIGNUP_RATE_PER_IP, request.client_ip
+        )
+        if limited:
+            response = render(request, "accounts/signin_link_sent.html", status=429)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        services.send_signin_link(email=email, site=request.site, language=language_of(request))
+        return render(request, "accounts/signin_link_sent.html")
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": PasswordLoginView.form_class(request), "link_form": form},
+        status=400,
+    )
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    return redirect("/")
+
+
+# --- Volunteer space ------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def space(request):
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:space")
+    else:
+        form = ProfileForm(instance=user)
+    return render(request, "accounts/space.html", {"form": form})
+
+
+@never_cache
+@login_required
+def change_email(request):
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_email_change(
+            request.user, form.cleaned_data["email"], request.site, language_of(request)
+        )
+        messages.success(request, _("Follow the link sent to your new address to confirm it."))
+        return redirect("accounts:space")
+    return render(request, "accounts/change_email.html", {"form": form})
+
+
+@never_cache
+@login_required
+def change_password(request):
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)  # keep this session, end the others
+        messages.success(request, _("Your password is saved."))
+        return redirect("accounts:space")
+    return render(request, "accounts/change_password.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_POST
+def sign_out_everywhere(request):
+    services.sign_out_everywhere(request.user)
+    logout(request)
+    return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def delete_account(request):
+    if request.method == "POST":
+        if request.POST.get("confirm") != "DELETE":
+            return render(request, "accounts/delete.html", {"error": True}, status=400)
+        services.delete_account(request.user)
+        logout(request)
+        return render(request, "accounts/deleted.html")
+    return render(request, "accounts/delete.html")
+
+
+@never_cache
+@login_required
+def export(request):
+    data = services.export_data(request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
+    return response
