@@ -46,14 +46,30 @@ def prepare_database():
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):
-        subprocess.run(
+
+    def manage(*command):
+        return subprocess.run(
             [sys.executable, "manage.py", *command],
             cwd=ROOT,
             env=bench_env(),
-            check=True,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+
+    migrated = manage("migrate", "--noinput", "-v0")
+    if migrated.returncode and "InconsistentMigrationHistory" in migrated.stderr:
+        # A bench database migrated by an older tree (e.g. before the custom user model):
+        # it holds nothing but bench data, so start it again.
+        print(f"bench: {name} has an inconsistent migration history; recreating it")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        migrated = manage("migrate", "--noinput", "-v0")
+    for result in (migrated, manage("load_demo") if not migrated.returncode else None):
+        if result is not None and result.returncode:
+            sys.stderr.write(result.stderr)
+            raise SystemExit(f"bench: preparing {name} failed: {' '.join(result.args[2:])}")
 
 
 def drain(count: int, batch_size: int, fake_url: str) -> dict:

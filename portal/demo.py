@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
-from home.models import HomePage, StandardPage
+from home.models import CampaignPage, FaqPage, HomePage, NewsIndexPage, NewsPage, StandardPage
 from missions.models import Mission, Organisation
 from tenants.portals import ensure_editors_group, ensure_portal
 
@@ -27,6 +27,15 @@ PORTALS = [
             "hero_text": "Des milliers d'associations et de services publics cherchent des "
             "bénévoles. Trouvez une mission qui vous ressemble, en quelques minutes.",
             "call_to_action": "Je deviens bénévole",
+            "key_figures": [
+                ("figure", {"label": "bénévoles inscrits", "source": "volunteers", "value": ""}),
+                ("figure", {"label": "missions ouvertes", "source": "missions", "value": ""}),
+                ("figure", {"label": "départements couverts", "source": "", "value": "101"}),
+            ],
+            "partners": [
+                ("partner", {"name": "Réserve civique", "logo": None, "url": ""}),
+                ("partner", {"name": "France Bénévolat", "logo": None, "url": ""}),
+            ],
         },
         "en": {
             "title": "I want to help",
@@ -34,9 +43,15 @@ PORTALS = [
             "hero_text": "Thousands of associations and public services are looking for "
             "volunteers. Find a mission that suits you, in a few minutes.",
             "call_to_action": "Become a volunteer",
+            "key_figures": [
+                ("figure", {"label": "volunteers signed up", "source": "volunteers", "value": ""}),
+                ("figure", {"label": "open missions", "source": "missions", "value": ""}),
+                ("figure", {"label": "départements covered", "source": "", "value": "101"}),
+            ],
         },
         "pages": [
             (
+                StandardPage,
                 "comment-ca-marche",
                 {
                     "title": "Comment ça marche ?",
@@ -50,6 +65,7 @@ PORTALS = [
                 },
             ),
             (
+                StandardPage,
                 "associations",
                 {
                     "title": "Vous êtes une association ?",
@@ -61,6 +77,58 @@ PORTALS = [
                     "intro": "Publish your missions and "
                     "receive applications from volunteers near you.",
                 },
+            ),
+            (
+                FaqPage,
+                "questions-frequentes",
+                {
+                    "title": "Questions fréquentes",
+                    "intro": "Tout savoir avant de vous engager.",
+                    "questions": [
+                        (
+                            "question",
+                            {
+                                "question": "Faut-il des compétences particulières ?",
+                                "answer": "<p>Non : chaque mission précise ses prérequis, "
+                                "la plupart n'en ont aucun.</p>",
+                            },
+                        ),
+                        (
+                            "question",
+                            {
+                                "question": "À partir de quel âge peut-on s'inscrire ?",
+                                "answer": "<p>Dès 16 ans.</p>",
+                            },
+                        ),
+                    ],
+                },
+                {
+                    "title": "Frequently asked questions",
+                    "intro": "All you need to know first.",
+                    "questions": [
+                        (
+                            "question",
+                            {
+                                "question": "Do I need particular skills?",
+                                "answer": "<p>No: each mission lists its prerequisites, "
+                                "most have none.</p>",
+                            },
+                        ),
+                        (
+                            "question",
+                            {
+                                "question": "How old must I be to sign up?",
+                                "answer": "<p>16 or older.</p>",
+                            },
+                        ),
+                    ],
+                },
+            ),
+            (
+                NewsIndexPage,
+                "actualites",
+                {"title": "Actualités", "intro": "Les nouvelles de la mobilisation."},
+                {"title": "News", "intro": "News from the mobilisation."},
             ),
         ],
     },
@@ -75,6 +143,10 @@ PORTALS = [
             "hero_text": "Aide alimentaire d'urgence, garde d'enfants des soignants, lien avec "
             "les personnes âgées isolées, courses solidaires : quatre missions vitales.",
             "call_to_action": "Je me mobilise",
+            "key_figures": [
+                ("figure", {"label": "bénévoles mobilisés", "source": "volunteers", "value": ""}),
+                ("figure", {"label": "missions vitales", "source": "missions", "value": ""}),
+            ],
         },
         "en": {
             "title": "Covid-19 mobilisation",
@@ -82,18 +154,25 @@ PORTALS = [
             "hero_text": "Emergency food aid, childcare for health workers, keeping in touch "
             "with isolated elderly people, solidarity shopping: four vital missions.",
             "call_to_action": "I'm in",
+            "key_figures": [
+                ("figure", {"label": "volunteers mobilised", "source": "volunteers", "value": ""}),
+                ("figure", {"label": "vital missions", "source": "missions", "value": ""}),
+            ],
         },
         "pages": [
             (
+                CampaignPage,
                 "gestes-barrieres",
                 {
                     "title": "Les gestes barrières en mission",
-                    "intro": "Chaque mission "
+                    "call_to_action": "Je me mobilise",
+                    "hero_text": "Chaque mission "
                     "respecte les consignes sanitaires : distance, masque, lavage des mains.",
                 },
                 {
                     "title": "Protective measures on a mission",
-                    "intro": "Every mission follows "
+                    "call_to_action": "I'm in",
+                    "hero_text": "Every mission follows "
                     "health guidelines: distance, masks, hand washing.",
                 },
             ),
@@ -193,9 +272,28 @@ def load_demo(port: int = 80) -> dict:
     for portal in PORTALS:
         home = ensure_page(root, HomePage, portal["slug"], {"locale": fr, **portal["fr"]})
         publish_translation(home, en, portal["en"])
-        for slug, fr_fields, en_fields in portal["pages"]:
-            child = ensure_page(home, StandardPage, slug, {"show_in_menus": True, **fr_fields})
+        for model, slug, fr_fields, en_fields in portal["pages"]:
+            child = ensure_page(home, model, slug, {"show_in_menus": True, **fr_fields})
             publish_translation(child, en, en_fields)
+            if model is NewsIndexPage:
+                news = ensure_page(
+                    child,
+                    NewsPage,
+                    "lancement",
+                    {
+                        "title": "La plateforme est ouverte",
+                        "date": datetime.date(2020, 3, 22),
+                        "intro": "Associations et bénévoles peuvent s'inscrire dès aujourd'hui.",
+                    },
+                )
+                publish_translation(
+                    news,
+                    en,
+                    {
+                        "title": "The platform is open",
+                        "intro": "Associations and volunteers can sign up from today.",
+                    },
+                )
         site = ensure_portal(
             hostname=portal["hostname"],
             name=portal["name"],

@@ -14,6 +14,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts import views as account_views
 from emails.tracking import brevo_tracking
+from home import views as home_views
+from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
 
@@ -29,7 +31,8 @@ urlpatterns = [
     # Staff and editors.
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("sitemap.xml", sitemap),
+    path("sitemap.xml", public_cache(sitemap)),
+    path("robots.txt", home_views.robots_txt),
 ]
 
 if settings.DEBUG:

@@ -5,3 +5,24 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
 application = get_wsgi_application()
+
+
+def wrap(app):
+    """Put the anonymous page cache in front of Django when a Redis is configured."""
+    from django.conf import settings
+
+    if not settings.PAGE_CACHE_ENABLED:
+        return app
+    from portal.pagecache import PageCache
+
+    return PageCache(
+        app,
+        redis_url=settings.REDIS_URL,
+        session_cookie=settings.SESSION_COOKIE_NAME,
+        ttl=settings.PAGE_CACHE_TTL,
+        memory_ttl=settings.PAGE_CACHE_MEMORY_TTL,
+        version_ttl=settings.PAGE_CACHE_VERSION_TTL,
+    )
+
+
+application = wrap(application)

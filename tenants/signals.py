@@ -3,12 +3,23 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import Site
 
+from portal.purge import purge_site
+
 from . import hosts
-from .models import SiteAlias
+from .models import PortalSettings, SiteAlias
 
 
 @receiver([post_save, post_delete], sender=Site)
 @receiver([post_save, post_delete], sender=SiteAlias)
-def invalidate_host_map(**kwargs):
+def invalidate_host_map(sender, instance, **kwargs):
     # After commit: invalidating earlier would let another process re-cache the old rows.
     transaction.on_commit(hosts.invalidate)
+    site = instance if sender is Site else instance.site
+    if kwargs.get("signal") is post_save or sender is SiteAlias:
+        purge_site(site)
+
+
+@receiver(post_save, sender=PortalSettings)
+def settings_changed(sender, instance, **kwargs):
+    """Banner, degraded mode, signups: every page of the site shows them."""
+    purge_site(instance.site)

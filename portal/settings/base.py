@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.cache.DefaultPrivateMiddleware",
     "portal.middleware.ClientIPMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,6 +261,27 @@ DSFR_USE_INTEGRITY_CHECKSUMS = True
 # --- CDN ------------------------------------------------------------------------------------
 CDN_S_MAXAGE = env.int("CDN_S_MAXAGE", default=60)
 CDN_STALE_WHILE_REVALIDATE = env.int("CDN_STALE_WHILE_REVALIDATE", default=300)
+# The anonymous page cache in front of Django (portal/pagecache.py); needs Redis.
+PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=bool(REDIS_URL))
+PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=300)
+PAGE_CACHE_MEMORY_TTL = env.float("PAGE_CACHE_MEMORY_TTL", default=2.0)
+PAGE_CACHE_VERSION_TTL = env.float("PAGE_CACHE_VERSION_TTL", default=1.0)
+# Purge of the CDN (Cloudflare) after publishing or a settings change; off when unset.
+CLOUDFLARE_ZONE_ID = env("CLOUDFLARE_ZONE_ID", default="")
+CLOUDFLARE_API_TOKEN = env("CLOUDFLARE_API_TOKEN", default="")
+CLOUDFLARE_API_URL = env("CLOUDFLARE_API_URL", default="https://api.cloudflare.com/client/v4/")
+WAGTAILFRONTENDCACHE = (
+    {
+        "cloudflare": {
+            "BACKEND": "portal.purge.CloudflareBackend",
+            "ZONEID": CLOUDFLARE_ZONE_ID,
+            "BEARER_TOKEN": CLOUDFLARE_API_TOKEN,
+            "API_URL": CLOUDFLARE_API_URL,
+        }
+    }
+    if CLOUDFLARE_ZONE_ID
+    else {}
+)
 
 # --- Tenancy --------------------------------------------------------------------------------
 # Seconds a web process may keep a stale hostname map (issue: domain switch within 5 s).

@@ -28,6 +28,7 @@ SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
+PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PORTAL_PUBLIC_SCHEME = "https"
 
 # TLS ends at the proxy, which says so with X-Forwarded-Proto.

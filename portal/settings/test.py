@@ -18,6 +18,7 @@ for cache in CACHES.values():
     cache["KEY_PREFIX"] = "portal-test"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
 CELERY_TASK_ALWAYS_EAGER = False
+PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not BREVO_API_KEY:  # noqa: F405 - the email tests' worker talks to the fake Brevo

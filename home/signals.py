@@ -1,0 +1,24 @@
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from portal.purge import purge_page
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+def page_changed(sender, instance, **kwargs):
+    purge_page(instance)
+
+
+@receiver(post_page_move)
+def page_moved(sender, instance, **kwargs):
+    purge_page(instance)
+
+
+@receiver(post_delete)
+def page_deleted(sender, instance, **kwargs):
+    from wagtail.models import Page
+
+    if isinstance(instance, Page) and instance.live:
+        purge_page(instance)

@@ -1,0 +1,156 @@
+"""Anonymous pages served from cache *before* Django's handler runs.
+
+Behind the CDN, the same few pages (home, campaign pages, signup) are asked for thousands of
+times a second. Django's own cache middleware still runs the whole middleware stack and two Redis
+reads per hit (~0.5x a bare view here); this WSGI wrapper answers a hit with one dict lookup
+(per-process memory tier, `PAGE_CACHE_MEMORY_TTL` seconds at most) or one Redis GET.
+
+Rules:
+* only GET/HEAD without a session cookie or Authorization header are looked up;
+* only 200 responses that Django marked `Cache-Control: public` (portal.cache), without
+  Set-Cookie and without `Vary: Cookie`, are stored: a signed-in page can never be stored,
+  because it carries a session cookie (bypass) and is marked private;
+* keys: host, path and query string (the language is the path prefix, /fr/ or /en/), under a
+  per-host version number kept in Redis. Invalidation bumps the version of the site's hostnames
+  (tenants.signals, home.signals): every process sees it within `PAGE_CACHE_VERSION_TTL`.
+"""
+
+import hashlib
+import logging
+import pickle
+import time
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "pagecache:v:{host}"
+ENTRY_KEY = "pagecache:e:{host}:{version}:{digest}"
+SKIP_PREFIXES = ("/admin", "/api/", "/healthz", "/_ping", "/anymail/", "/documents/", "/static/")
+
+
+class PageCache:
+    def __init__(
+        self,
+        app,
+        *,
+        redis_url: str,
+        session_cookie: str,
+        ttl: int = 300,
+        memory_ttl: float = 2.0,
+        version_ttl: float = 1.0,
+        max_memory_entries: int = 5000,
+    ):
+        self.app = app
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.session_marker = f"{session_cookie}="
+        self.ttl = ttl
+        self.memory_ttl = memory_ttl
+        self.version_ttl = version_ttl
+        self.max_memory_entries = max_memory_entries
+        self.memory: dict[str, tuple[float, tuple]] = {}
+        self.versions: dict[str, tuple[float, int]] = {}
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def eligible(self, environ) -> bool:
+        return (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and self.session_marker not in environ.get("HTTP_COOKIE", "")
+            and "HTTP_AUTHORIZATION" not in environ
+            and not environ.get("PATH_INFO", "").startswith(SKIP_PREFIXES)
+        )
+
+    def version(self, host: str, now: float) -> int:
+        cached = self.versions.get(host)
+        if cached and cached[0] > now:
+            return cached[1]
+        value = int(self.redis.get(VERSION_KEY.format(host=host)) or 0)
+        self.versions[host] = (now + self.version_ttl, value)
+        return value
+
+    def key(self, environ, now: float) -> str:
+        host = environ.get("HTTP_HOST", "").split(":")[0].lower()
+        target = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        digest = hashlib.sha1(target.encode("utf-8", "surrogateescape")).hexdigest()
+        return ENTRY_KEY.format(host=host, version=self.version(host, now), digest=digest)
+
+    def __call__(self, environ, start_response):
+        if not self.eligible(environ):
+            return self.app(environ, start_response)
+        now = time.monotonic()
+        try:
+            key = self.key(environ, now)
+            entry = self.lookup(key, now)
+        except redis.RedisError:
+            logger.warning("Page cache unavailable: serving from Django", exc_info=True)
+            return self.app(environ, start_response)
+        if entry is not None:
+            status, headers, body = entry
+            start_response(status, [*headers, ("X-Cache", "HIT")])
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return self.fill(key, environ, start_response, now)
+
+    def lookup(self, key: str, now: float):
+        cached = self.memory.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        raw = self.redis.get(key)
+        if raw is None:
+            return None
+        entry = pickle.loads(raw)  # noqa: S301 - written by this class only, in our Redis
+        self.remember(key, entry, now)
+        return entry
+
+    def remember(self, key, entry, now):
+        if len(self.memory) >= self.max_memory_entries:
+            self.memory.clear()
+        self.memory[key] = (now + self.memory_ttl, entry)
+
+    # -- store -------------------------------------------------------------------------------
+
+    def fill(self, key, environ, start_response, now):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = captured.get("status", ""), captured.get("headers", [])
+        if environ["REQUEST_METHOD"] == "GET" and storable(status, headers):
+            entry = (status, [(k, v) for k, v in headers if k.lower() != "x-cache"], body)
+            try:
+                self.redis.set(key, pickle.dumps(entry), ex=self.ttl)
+                self.remember(key, entry, now)
+            except redis.RedisError:
+                logger.warning("Page cache unavailable: not stored", exc_info=True)
+        return [body]
+
+
+def storable(status: str, headers: list[tuple[str, str]]) -> bool:
+    if not status.startswith("200"):
+        return False
+    lowered = {k.lower(): v for k, v in headers}
+    return (
+        "set-cookie" not in lowered
+        and "public" in lowered.get("cache-control", "")
+        and "cookie" not in lowered.get("vary", "").lower()
+    )
+
+
+def bump(hostnames, redis_url: str) -> None:
+    """Invalidate every cached page of these hosts, in every process."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for host in hostnames:
+                pipe.incr(VERSION_KEY.format(host=host.lower()))
+            pipe.execute()
+    except redis.RedisError:
+        logger.error("Could not invalidate the page cache of %s", hostnames, exc_info=True)
