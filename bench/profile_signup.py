@@ -101,6 +101,48 @@ class RoundTrips:
         return execute(sql, params, many, context)
 
 
+class WaitTimes:
+    """Wall time spent waiting on PostgreSQL (statements, COMMIT, health check) and Redis."""
+
+    def __init__(self):
+        self.seconds = Counter()
+        self.active = False
+
+    def _timed(self, owner, name: str, bucket: str):
+        original = getattr(owner, name)
+        tracker = self
+
+        def timed(*args, **kwargs):
+            if not tracker.active:
+                return original(*args, **kwargs)
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                tracker.seconds[bucket] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+
+    def install(self):
+        import redis.connection
+        from django.db import connections
+
+        wrapper_class = type(connections["default"])
+        self._timed(wrapper_class, "_commit", "postgres COMMIT")
+        self._timed(wrapper_class, "is_usable", "postgres health check")
+        self._timed(redis.connection.AbstractConnection, "send_packed_command", "redis")
+        self._timed(redis.connection.AbstractConnection, "read_response", "redis")
+
+    def sql(self, execute, sql, params, many, context):
+        """execute_wrapper; the first statement of a transaction includes psycopg's BEGIN."""
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if self.active:
+                self.seconds["postgres statements"] += time.perf_counter() - start
+
+
 def _redis_name(args) -> str:
     name = args[0] if args else "?"
     return name.decode() if isinstance(name, bytes) else str(name)
@@ -113,8 +155,8 @@ def short_path(filename: str) -> str:
     return filename[len(root) :] if filename.startswith(root) else filename
 
 
-def is_ours_or_django(filename: str) -> bool:
-    if "site-packages/django/" in filename:
+def is_ours_django_or_wagtail(filename: str) -> bool:
+    if "site-packages/django/" in filename or "site-packages/wagtail/" in filename:
         return True
     root = str(ROOT) + "/"
     return filename.startswith(root) and filename[len(root) :].split("/", 1)[0] in PROJECT_APPS
@@ -192,8 +234,9 @@ def main(argv=None):
     trips = RoundTrips()
     trips.install()
     trips.active = True
-    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(
-        trips.record_origin
+    with (
+        CaptureQueriesContext(connection) as captured,
+        connection.execute_wrapper(trips.record_origin),
     ):
         signup("q")
     trips.active = False
@@ -213,6 +256,21 @@ def main(argv=None):
     for _ in range(args.count):
         signup("t")
     signup_ms = (time.perf_counter() - start) / args.count * 1000
+
+    waits = WaitTimes()
+    waits.install()
+    waits.active = True
+    start = time.perf_counter()
+    with connection.execute_wrapper(waits.sql):
+        for _ in range(args.count):
+            signup("b")
+    waits.active = False
+    total = time.perf_counter() - start
+    breakdown = {k: round(v / args.count * 1000, 3) for k, v in waits.seconds.most_common()}
+    breakdown["rest (Python in this process)"] = round(
+        (total - sum(waits.seconds.values())) / args.count * 1000, 3
+    )
+    breakdown = {"total": round(total / args.count * 1000, 3), **breakdown}
 
     profiler = cProfile.Profile()
     start = time.perf_counter()
@@ -249,6 +307,7 @@ def main(argv=None):
             "signup_under_cprofile": round(profiled_ms, 3),
             "requests_each": args.count,
         },
+        "signup_wall_ms_breakdown": breakdown,
         "profile": {
             "signups": args.count,
             "note": "ms per signup; cProfile inflates Python-heavy code more than I/O waits",
@@ -257,11 +316,11 @@ def main(argv=None):
             "middleware_and_handler_outside_view_ms": round(
                 (request_cum - view_cum) / args.count * 1000, 3
             ),
-            "top_cumulative_project_and_django_at_or_below_view": profile_rows(
+            "top_cumulative_project_django_wagtail_at_or_below_view": profile_rows(
                 stats,
                 args.count,
                 key="cumulative",
-                keep=lambda f, cum: cum <= view_cum and is_ours_or_django(f),
+                keep=lambda f, cum: cum <= view_cum and is_ours_django_or_wagtail(f),
                 top=args.top,
             ),
             "top_own_time_all_code": profile_rows(

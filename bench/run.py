@@ -6,11 +6,18 @@ the same run, and only the ratio is meant to be compared between runs.
 Scenarios (all by default, or name them: `python -m bench.run email`):
   email   drain a backlog of outbox records through a real Celery worker to the fake Brevo
           over loopback; reference: the same drain with batching off (one API call per email).
+  signup  POST /api/v1/signup (JSON, CSRF pair, a new address per request: bench/signup.lua)
+          with wrk against gunicorn (production settings, gunicorn.conf.py, 2 sync workers);
+          reference: GET /_ping in the same processes. Also, in-process
+          (bench/profile_signup.py): the SQL of one signup, where its wall time goes, cProfile.
+          Needs wrk (`make bench` installs it). Any non-202 or socket error makes the run
+          invalid: the report says so and the command exits with status 1.
 """
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -57,6 +64,12 @@ def prepare_database():
             text=True,
         )
 
+    def check(result):
+        if result.returncode:
+            sys.stderr.write(result.stderr)
+            command = " ".join(result.args[2:])
+            raise SystemExit(f"bench: preparing {name} failed: manage.py {command}")
+
     migrated = manage("migrate", "--noinput", "-v0")
     if migrated.returncode and "InconsistentMigrationHistory" in migrated.stderr:
         # A bench database migrated by an older tree (e.g. before the custom user model):
@@ -66,10 +79,8 @@ def prepare_database():
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         migrated = manage("migrate", "--noinput", "-v0")
-    for result in (migrated, manage("load_demo") if not migrated.returncode else None):
-        if result is not None and result.returncode:
-            sys.stderr.write(result.stderr)
-            raise SystemExit(f"bench: preparing {name} failed: {' '.join(result.args[2:])}")
+    check(migrated)
+    check(manage("load_demo"))
 
 
 def drain(count: int, batch_size: int, fake_url: str) -> dict:
@@ -170,14 +181,393 @@ def bench_email(count: int, reference_count: int) -> dict:
     }
 
 
+# --- signup -----------------------------------------------------------------------------------
+
+SIGNUP_DOMAIN = "signup-bench.example.com"  # every account the scenario creates
+BENCH_SECRET_KEY = "bench-secret-key-" + "x" * 48
+WRK_THREADS, WRK_CONNECTIONS = 2, 32
+
+
+def production_env(**extra) -> dict:
+    """The gunicorn processes' environment: production settings on the bench DB and Redis."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        SECRET_KEY=BENCH_SECRET_KEY,
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        CELERY_BROKER_URL=REDIS_URL,
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="*",
+        WEB_CONCURRENCY="2",
+        LOG_LEVEL="WARNING",
+        # The limiter still counts every request in Redis; it just never trips.
+        SIGNUP_RATE_PER_IP="100000000/s",
+        SIGNUP_RATE_PER_EMAIL="100000000/s",
+    )
+    # Nothing from the caller's shell may change what is measured.
+    for name in ("SESSION_REDIS_URL", "CELERY_RESULT_BACKEND", "BREVO_API_KEY"):
+        env.pop(name, None)
+    env.pop("GUNICORN_CMD_ARGS", None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port() -> int:
+    import socket
+
+    for _ in range(20):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port_is_free(port):
+            return port
+    raise SystemExit("bench: no free loopback port found")
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py portal.wsgi:application` on a free loopback port.
+
+    gunicorn.conf.py binds 0.0.0.0:$PORT; `--bind 127.0.0.1:PORT` keeps the bench on loopback.
+    The config logs every request to stdout (no variable turns that off): it goes to the log
+    file, and the reference pays it as much as the signups. `extra_args` come last and override
+    the config (e.g. `--max-requests 0`).
+    """
+
+    def __init__(self, log_path: Path, extra_args=()):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.extra_args = list(extra_args)
+        self.process = None
+
+    def __enter__(self):
+        import requests
+
+        if not port_is_free(self.port):
+            raise SystemExit(f"bench: port {self.port} is taken")
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
+        command += ["-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"]
+        command += [*self.extra_args, "portal.wsgi:application"]
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=production_env(PORT=self.port),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: master and workers, nothing else
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if self.process.poll() is not None:
+                    raise SystemExit(
+                        f"bench: gunicorn exited with {self.process.returncode} at start; "
+                        f"see {self.log_path}:\n{self.log_tail()}"
+                    )
+                try:
+                    if self.get("/_ping").text == "pong":
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"bench: gunicorn did not answer /_ping in 60 s; see {self.log_path}"
+                    )
+                time.sleep(0.2)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def get(self, path: str, **kwargs):
+        import requests
+
+        return requests.get(self.base + path, headers={"Host": "localhost"}, timeout=5, **kwargs)
+
+    def alive(self) -> bool:
+        try:
+            return self.process.poll() is None and self.get("/_ping").status_code == 200
+        except Exception:
+            return False
+
+    def log_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        return "".join(self.log_path.read_text(errors="replace").splitlines(True)[-lines:])
+
+    def log_size(self) -> int:
+        self.log.flush()
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM to the master: graceful stop of the workers
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(10)
+        self.log.close()
+
+
+def run_wrk(server: Gunicorn, path: str, seconds: int, script: str, label: str, **env) -> dict:
+    """wrk -t2 -c32 --latency; returns the script's BENCH_JSON figures plus req/s."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    command += ["-s", str(ROOT / "bench" / script), "-H", "Host: localhost", server.base + path]
+    result = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, timeout=seconds + 60
+    )
+    (RESULTS / f"wrk-{label}.txt").write_text(result.stdout + result.stderr)
+    lines = [x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")]
+    if result.returncode or not lines:
+        raise SystemExit(f"bench: wrk failed ({label}):\n{result.stdout}{result.stderr}")
+    figures = json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    seconds_run = figures["duration_us"] / 1e6
+    latency = {k: round(v / 1000, 2) for k, v in figures.pop("latency_us").items()}
+    return {
+        "requests": figures["requests"],
+        "seconds": round(seconds_run, 2),
+        "req_per_s": round(figures["requests"] / seconds_run),
+        "latency_ms": latency,
+        **{k: v for k, v in figures.items() if k not in ("requests", "duration_us")},
+    }
+
+
+def csrf_pair(server: Gunicorn) -> tuple[str, str]:
+    response = server.get("/api/v1/csrf")
+    response.raise_for_status()
+    return response.cookies["csrftoken"], response.json()["csrfToken"]
+
+
+def signup_body(email: str) -> dict:
+    return {
+        "email": email,
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "postal_code": "69007",
+        "birth_date": "1990-05-01",
+        "consent": True,
+    }
+
+
+def bench_db(query: str, params=()) -> list:
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def count_created(nonce: str) -> dict:
+    pattern = f"bench-{nonce}-%@{SIGNUP_DOMAIN}"
+    users = bench_db("SELECT count(*) FROM accounts_user WHERE email LIKE %s", [pattern])
+    emails = bench_db("SELECT count(*) FROM emails_outboundemail WHERE to_email LIKE %s", [pattern])
+    return {"users": users[0][0], "outbox_emails": emails[0][0]}
+
+
+def delete_bench_accounts() -> str:
+    """Forget the accounts of earlier runs (nothing references them but their outbox rows)."""
+    like = f"%@{SIGNUP_DOMAIN}"
+    try:
+        import psycopg
+
+        with psycopg.connect(DATABASE_URL) as conn:
+            conn.execute(
+                "DELETE FROM wagtailcore_referenceindex WHERE content_type_id = (SELECT id FROM"
+                " django_content_type WHERE app_label = 'emails' AND model = 'outboundemail')"
+                " AND object_id IN (SELECT id::text FROM emails_outboundemail"
+                " WHERE to_email LIKE %s)",
+                [like],
+            )
+            emails = conn.execute(
+                "DELETE FROM emails_outboundemail WHERE to_email LIKE %s", [like]
+            ).rowcount
+            users = conn.execute("DELETE FROM accounts_user WHERE email LIKE %s", [like]).rowcount
+        return f"deleted {users} accounts and {emails} outbox rows from earlier runs"
+    except Exception as error:  # schema changed under us: the figures do not depend on it
+        return f"could not delete earlier bench accounts: {error}"
+
+
+def signup_in_process(nonce: str, count: int) -> dict:
+    """bench/profile_signup.py under the production env: queries, waits, cProfile."""
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::UserWarning", "-m", "bench.profile_signup"]
+        + ["--nonce", f"{nonce}p", "--count", str(count)],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")]
+    if result.returncode or not lines:
+        raise SystemExit(f"bench: profile_signup failed:\n{result.stdout}{result.stderr}")
+    return json.loads(lines[-1].removeprefix("BENCH_JSON "))
+
+
+def measure_server(label: str, nonce: str, seconds: int, warmup: int, extra_args=()) -> dict:
+    """Reference then signups, in the same gunicorn processes; checks everything it can."""
+    import requests
+
+    problems = []
+    log_path = RESULTS / f"gunicorn-{label}.log"
+    with Gunicorn(log_path, extra_args) as server:
+        run_wrk(server, "/_ping", warmup, "reference.lua", f"{label}-warmup-ping")
+        offset = server.log_size()
+        reference = run_wrk(server, "/_ping", seconds, "reference.lua", f"{label}-ping")
+        reference["worker_boots"] = server.log_since(offset).count("Booting worker")
+
+        cookie, token = csrf_pair(server)
+        headers = {"Host": "localhost", "Cookie": f"csrftoken={cookie}", "X-CSRFToken": token}
+        once = requests.post(
+            server.base + "/api/v1/signup",
+            json=signup_body(f"bench-{nonce}once-0@{SIGNUP_DOMAIN}"),
+            headers=headers,
+            timeout=10,
+        )
+        if once.status_code != 202:
+            raise SystemExit(
+                f"bench: INVALID: one signup with requests answered {once.status_code}, not 202:"
+                f"\n{once.text[:500]}\n{server.log_tail()}"
+            )
+        csrf = {"CSRF_COOKIE": cookie, "CSRF_TOKEN": token}
+        run_wrk(
+            server, "/", warmup, "signup.lua", f"{label}-warmup-signup",
+            SIGNUP_NONCE=f"{nonce}w", **csrf,
+        )  # fmt: skip
+        offset = server.log_size()
+        signups = run_wrk(
+            server, "/", seconds, "signup.lua", f"{label}-signup", SIGNUP_NONCE=nonce, **csrf
+        )
+        signups["worker_boots"] = server.log_since(offset).count("Booting worker")
+        alive = server.alive()
+        log = server.log_since(0)
+
+    for name, run, expected in (("reference", reference, None), ("signups", signups, "202")):
+        errors = {k: v for k, v in run["errors"].items() if v}
+        if errors:
+            problems.append(f"{name}: wrk errors {errors} ('status' = non-2xx/3xx responses)")
+        if expected:
+            others = {k: v for k, v in run["statuses"].items() if k != expected}
+            if others:
+                problems.append(f"{name}: non-{expected} responses {others}")
+    if not alive:
+        problems.append("gunicorn was not alive (or did not answer /_ping) after the run")
+    created = count_created(nonce)
+    answered = signups["statuses"].get("202", 0)
+    # Requests still in flight when wrk stops are committed but never counted by wrk.
+    if not answered <= created["users"] <= answered + WRK_CONNECTIONS:
+        problems.append(f"{created['users']} accounts in the DB for {answered} answers 202")
+    if created["outbox_emails"] != created["users"]:
+        problems.append(f"{created['outbox_emails']} outbox rows for {created['users']} accounts")
+    markers = ("Traceback", "[ERROR]", "[CRITICAL]", "WORKER TIMEOUT")
+    log_problems = {m: log.count(m) for m in markers if m in log}
+    if log_problems:
+        problems.append(f"gunicorn log {log_path.name}: {log_problems}")
+    return {
+        "gunicorn_args": ["-c", "gunicorn.conf.py", *extra_args],
+        "reference_ping": reference,
+        "signups": {**signups, "db": created},
+        "ratio": round(signups["req_per_s"] / reference["req_per_s"], 3),
+        "problems": problems,
+    }
+
+
+def bench_signup(seconds: int, warmup: int, profile_count: int, no_recycle: bool) -> dict:
+    import redis
+
+    started = time.monotonic()
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.flushdb()
+    nonce = time.strftime("%Y%m%d%H%M%S")
+    cleanup = delete_bench_accounts()
+    in_process = signup_in_process(nonce, profile_count)
+    runs = {"production": measure_server("signup", nonce, seconds, warmup)}
+    if no_recycle:
+        runs["no_recycle"] = measure_server(
+            "signup-norecycle", nonce + "n", seconds, warmup, ["--max-requests", "0"]
+        )
+    left = broker.llen("celery")
+    broker.flushdb()
+    main = runs["production"]
+    ref, sig = main["reference_ping"], main["signups"]
+    report = {
+        "valid": not any(run["problems"] for run in runs.values()),
+        "problems": [p for run in runs.values() for p in run["problems"]],
+        "reference_req_per_s": ref["req_per_s"],
+        "signups_per_s": sig["req_per_s"],
+        "ratio": main["ratio"],
+        "target_ratio": 0.2,
+        "meets_target": main["ratio"] >= 0.2,
+        "reference_latency_ms": ref["latency_ms"],
+        "signup_latency_ms": sig["latency_ms"],
+        "queries_per_signup": in_process["queries_per_signup"],
+        "statements": in_process["statements"],
+        "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds}s --latency, {warmup} s warm-up",
+        "runs": runs,
+        "in_process": in_process,
+        "celery_messages_flushed": left,
+        "notes": [
+            "gunicorn: production settings, gunicorn.conf.py, 2 sync workers, bound to "
+            "127.0.0.1; its access log (always on in gunicorn.conf.py, no variable for it) "
+            "goes to bench/results/gunicorn-*.log.",
+            "gunicorn.conf.py recycles workers every 1000-1100 requests (max_requests): "
+            "`worker_boots` counts restarts during each run; `runs.no_recycle` is the same "
+            "measurement with `--max-requests 0`.",
+            "/_ping is in TENANT_EXEMPT_PATHS: the reference skips the host lookup.",
+            f"No Celery worker runs: {left} send_outbox messages piled up in Redis db "
+            f"{REDIS_URL.rsplit('/', 1)[1]} and were flushed.",
+            cleanup,
+        ],
+        "scenario_seconds": round(time.monotonic() - started, 1),
+    }
+    return report
+
+
+SCENARIOS = ("email", "signup")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("scenarios", nargs="*", default=["email"])
+    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), metavar="scenario")
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--reference-emails", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=10, help="signup: each wrk run")
+    parser.add_argument("--warmup", type=int, default=2, help="signup: wrk warm-up seconds")
+    parser.add_argument("--profile-signups", type=int, default=300, help="signup: in-process")
+    parser.add_argument(
+        "--skip-no-recycle",
+        action="store_true",
+        help="signup: skip the second measurement with gunicorn's --max-requests 0",
+    )
     args = parser.parse_args(argv)
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
+    if "signup" in args.scenarios and not shutil.which("wrk"):
+        raise SystemExit(
+            "bench: the signup scenario needs wrk: apt-get install -y wrk (make bench does it)"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     prepare_database()
@@ -192,8 +582,32 @@ def main(argv=None):
             f" emails/s ({e['reference_one_call_per_email']['api_calls']} calls); "
             f"ratio x{e['ratio']}"
         )
+    if "signup" in args.scenarios:
+        report["signup"] = r = bench_signup(
+            args.seconds, args.warmup, args.profile_signups, not args.skip_no_recycle
+        )
+        sl, rl = r["signup_latency_ms"], r["reference_latency_ms"]
+        print(
+            f"signup: {r['signups_per_s']} signups/s (p50 {sl['p50']} ms, p95 {sl['p95']} ms); "
+            f"reference /_ping: {r['reference_req_per_s']} req/s (p50 {rl['p50']} ms, "
+            f"p95 {rl['p95']} ms); ratio x{r['ratio']} (target x{r['target_ratio']}); "
+            f"{r['queries_per_signup']} SQL queries per signup"
+        )
+        if "no_recycle" in r["runs"]:
+            n = r["runs"]["no_recycle"]
+            boots = r["runs"]["production"]["reference_ping"]["worker_boots"]
+            print(
+                f"signup without worker recycling (--max-requests 0; {boots} worker boots "
+                f"during the reference above): {n['signups']['req_per_s']} signups/s, "
+                f"reference {n['reference_ping']['req_per_s']} req/s, ratio x{n['ratio']}"
+            )
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
     print(f"report: {RESULTS / 'report.json'}")
+    if "signup" in report and not report["signup"]["valid"]:
+        banner = "!" * 78
+        problems = "\n".join(f"  - {p}" for p in report["signup"]["problems"])
+        sys.stderr.write(f"{banner}\nsignup: INVALID RUN\n{problems}\n{banner}\n")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,51 @@
+import hashlib
+
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.template.response import TemplateResponse
+from django.utils.translation import get_language
 from wagtail.models import Page
 
+from portal.cache import public_cache
+from tenants.models import PortalSettings
 
+RESULTS_TTL = 60
+
+
+@public_cache
 def search(request):
-    """Site pages of the current portal matching `q` (missions join in a later issue)."""
-    query = request.GET.get("query", "")[:512]
+    """Site pages of the current portal matching `query`, cached per portal, language, query.
+
+    In degraded mode only cached results are served: an uncached query gets a notice, never
+    an error and never a database search.
+    """
+    query = " ".join(request.GET.get("query", "").split())[:512]
     site = request._wagtail_site
-    results = Page.objects.none()
+    number = request.GET.get("page", "1")
+    results, limited = [], False
     if query:
-        results = (
-            Page.objects.live()
-            .descendant_of(site.root_page.localized, inclusive=True)
-            .search(query)
-        )
-    paginator = Paginator(results, 10)
+        digest = hashlib.sha1(f"{query}|{number}".encode()).hexdigest()
+        key = f"search:pages:{site.pk}:{get_language()}:{digest}"
+        results = cache.get(key)
+        if results is None:
+            if PortalSettings.for_site(site).degraded_mode:
+                results, limited = [], True
+            else:
+                results = run_search(site, query, number)
+                cache.set(key, results, RESULTS_TTL)
+    return TemplateResponse(
+        request,
+        "search/search.html",
+        {"search_query": query, "search_results": results, "limited": limited},
+    )
+
+
+def run_search(site, query: str, number: str) -> list[dict]:
+    root = site.root_page.localized
+    pages = Page.objects.live().descendant_of(root, inclusive=True).search(query)
+    paginator = Paginator(pages, 10)
     try:
-        page = paginator.page(request.GET.get("page", 1))
+        page = paginator.page(number)
     except (PageNotAnInteger, EmptyPage):
         page = paginator.page(1)
-    return TemplateResponse(
-        request, "search/search.html", {"search_query": query, "search_results": page}
-    )
+    return [{"title": p.title, "url": p.get_url()} for p in page.object_list]

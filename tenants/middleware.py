@@ -12,6 +12,15 @@ class PermanentRedirect308(HttpResponsePermanentRedirect):
     status_code = 308  # keeps the method and body, unlike 301
 
 
+def public_origin(request, hostname: str) -> str:
+    """https in production; on a developer's machine, the scheme and port in use."""
+    scheme = settings.PORTAL_PUBLIC_SCHEME
+    port = request.get_port()
+    if scheme == "https" or port in ("80", "443"):
+        return f"{scheme}://{hostname}"
+    return f"{scheme}://{hostname}:{port}"
+
+
 class TenantMiddleware:
     """Unknown host: 400. Alias: permanent redirect to the site's domain. Else: set the site.
 
@@ -31,11 +40,14 @@ class TenantMiddleware:
         if entry is None:
             return HttpResponseBadRequest("Unknown host.", content_type="text/plain; charset=utf-8")
         if entry.is_alias:
-            scheme = "https" if not settings.DEBUG else request.scheme
-            target = f"{scheme}://{entry.canonical_hostname}{request.get_full_path()}"
-            if request.method in ("GET", "HEAD"):
-                return HttpResponsePermanentRedirect(target)
-            return PermanentRedirect308(target)
+            target = f"{public_origin(request, entry.canonical_hostname)}{request.get_full_path()}"
+            response = (
+                HttpResponsePermanentRedirect(target)
+                if request.method in ("GET", "HEAD")
+                else PermanentRedirect308(target)
+            )
+            response["Cache-Control"] = "public, max-age=300"  # the CDN may keep redirects too
+            return response
         request.site = request._wagtail_site = _site(entry.site_id)
         return self.get_response(request)
 

@@ -1,5 +1,9 @@
 """Tenancy: each campaign portal is a Wagtail Site; these models hang off it."""
 
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -34,6 +38,15 @@ class PortalSettings(BaseSiteSetting):
         WARNING = "warning", _("Warning")
         ALERT = "alert", _("Alert")
 
+    public_domain = models.CharField(
+        _("public domain"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The hostname visitors use. Changing it moves the portal: the former hostname keeps "
+            "answering with a permanent redirect to this one."
+        ),
+    )
     signups_open = models.BooleanField(_("signups open"), default=True)
     degraded_mode = models.BooleanField(
         _("degraded mode"),
@@ -47,5 +60,49 @@ class PortalSettings(BaseSiteSetting):
     sender_name = models.CharField(_("email sender name"), max_length=100, blank=True)
     reply_to = models.EmailField(_("email reply-to"), blank=True)
 
+    # Fields whose every change is written to the switch log.
+    AUDITED = ("public_domain", "signups_open", "degraded_mode", "banner_message", "banner_level",
+               "sender_name", "reply_to")  # fmt: skip
+
     class Meta:
         verbose_name = _("portal settings")
+
+    def clean(self):
+        from .switches import validate_domain
+
+        if self.public_domain:
+            self.public_domain = self.public_domain.strip().lower().rstrip(".")
+            validate_domain(self.site, self.public_domain)
+
+
+class SwitchChange(models.Model):
+    """Who flipped which switch of which portal, when, from what to what."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="switch_changes")
+    field = models.CharField(_("switch"), max_length=50)
+    old_value = models.TextField(_("before"), blank=True)
+    new_value = models.TextField(_("after"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(_("from"), max_length=20, default="admin")
+    changed_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("switch change")
+        verbose_name_plural = _("switch log")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.site} {self.field}: {self.old_value} → {self.new_value}"
+
+
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+def is_hostname(value: str) -> bool:
+    if not HOSTNAME.match(value):
+        raise ValidationError(_("Enter a hostname such as jeveuxaider.gouv.fr."))
+    return True

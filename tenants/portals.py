@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import GroupPagePermission, GroupSitePermission, Page, Site
 
 from .models import PortalSettings
 
@@ -29,6 +29,14 @@ def ensure_editors_group(site: Site) -> Group:
                     content_type__app_label="wagtailcore", codename=codename
                 ),
             )
+    # The portal's switches (settings) for this site only: Wagtail checks per-site rights.
+    GroupSitePermission.objects.get_or_create(
+        group=group,
+        site=site,
+        permission=Permission.objects.get(
+            content_type__app_label="tenants", codename="change_portalsettings"
+        ),
+    )
     return group
 
 
@@ -45,7 +53,9 @@ def ensure_portal(
             "is_default_site": is_default,
         },
     )
-    PortalSettings.for_site(site)  # creates the row with defaults
+    portal = PortalSettings.for_site(site)  # creates the row with defaults
+    if not portal.public_domain:
+        PortalSettings.objects.filter(pk=portal.pk).update(public_domain=site.hostname)
     ensure_editors_group(site)
     return site
 
