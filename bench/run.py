@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,6 +330,59 @@ class Gunicorn:
         self.log.close()
 
 
+class CpuMeter:
+    """CPU time burnt during a run, by party: read from /proc before and after.
+
+    gunicorn: its process group (workers, master) plus the workers it reaped (recycled);
+    postgres: every postgres process, reaped backends included (other databases too, if
+    anything else uses this server); wrk: this process's reaped children (wrk is the only one
+    during a run); other: whatever else the machine did (another test suite, this script).
+    """
+
+    def __init__(self, gunicorn_pgid: int):
+        self.pgid = gunicorn_pgid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> Counter:
+        import resource
+
+        totals = Counter()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                raw = stat.read_text()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            pgrp = int(fields[2])
+            own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+            if pgrp == self.pgid:
+                totals["gunicorn"] += own + reaped
+            elif comm.startswith("postgres"):
+                totals["postgres"] += own + reaped
+            elif comm.startswith("redis-server"):
+                totals["redis"] += own
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        totals["wrk"] = (children.ru_utime + children.ru_stime) * self.tick
+        cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        idle = int(cpu[3]) + int(cpu[4])
+        totals["machine_busy"] = sum(int(x) for x in cpu[:8]) - idle
+        totals["machine_all"] = sum(int(x) for x in cpu[:8])
+        return totals
+
+    def per_request(self, before: Counter, after: Counter, requests: int) -> dict:
+        delta = {k: after[k] - before[k] for k in after}
+        to_ms = 1000 / self.tick / max(requests, 1)
+        parties = {k: round(delta[k] * to_ms, 3) for k in ("gunicorn", "postgres", "redis", "wrk")}
+        other = delta["machine_busy"] - sum(delta[k] for k in ("gunicorn", "postgres", "redis"))
+        other -= delta["wrk"]
+        return {
+            **parties,
+            "other": round(max(other, 0) * to_ms, 3),
+            "machine_busy_percent": round(100 * delta["machine_busy"] / delta["machine_all"], 1),
+        }
+
+
 def run_wrk(server: Gunicorn, path: str, seconds: int, script: str, label: str, **env) -> dict:
     """wrk -t2 -c32 --latency; returns the script's BENCH_JSON figures plus req/s."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency"]
@@ -431,8 +485,12 @@ def measure_server(label: str, nonce: str, seconds: int, warmup: int, extra_args
     log_path = RESULTS / f"gunicorn-{label}.log"
     with Gunicorn(log_path, extra_args) as server:
         run_wrk(server, "/_ping", warmup, "reference.lua", f"{label}-warmup-ping")
-        offset = server.log_size()
+        cpu = CpuMeter(server.process.pid)
+        offset, before = server.log_size(), cpu.sample()
         reference = run_wrk(server, "/_ping", seconds, "reference.lua", f"{label}-ping")
+        reference["cpu_ms_per_request"] = cpu.per_request(
+            before, cpu.sample(), reference["requests"]
+        )
         reference["worker_boots"] = server.log_since(offset).count("Booting worker")
 
         cookie, token = csrf_pair(server)
@@ -453,10 +511,11 @@ def measure_server(label: str, nonce: str, seconds: int, warmup: int, extra_args
             server, "/", warmup, "signup.lua", f"{label}-warmup-signup",
             SIGNUP_NONCE=f"{nonce}w", **csrf,
         )  # fmt: skip
-        offset = server.log_size()
+        offset, before = server.log_size(), cpu.sample()
         signups = run_wrk(
             server, "/", seconds, "signup.lua", f"{label}-signup", SIGNUP_NONCE=nonce, **csrf
         )
+        signups["cpu_ms_per_request"] = cpu.per_request(before, cpu.sample(), signups["requests"])
         signups["worker_boots"] = server.log_since(offset).count("Booting worker")
         alive = server.alive()
         log = server.log_since(0)
@@ -495,6 +554,7 @@ def bench_signup(seconds: int, warmup: int, profile_count: int, no_recycle: bool
     import redis
 
     started = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     broker = redis.Redis.from_url(REDIS_URL)
     broker.flushdb()
     nonce = time.strftime("%Y%m%d%H%M%S")
@@ -519,6 +579,8 @@ def bench_signup(seconds: int, warmup: int, profile_count: int, no_recycle: bool
         "meets_target": main["ratio"] >= 0.2,
         "reference_latency_ms": ref["latency_ms"],
         "signup_latency_ms": sig["latency_ms"],
+        "cpu_ms_per_ping": ref["cpu_ms_per_request"],
+        "cpu_ms_per_signup": sig["cpu_ms_per_request"],
         "queries_per_signup": in_process["queries_per_signup"],
         "statements": in_process["statements"],
         "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds}s --latency, {warmup} s warm-up",
@@ -537,6 +599,7 @@ def bench_signup(seconds: int, warmup: int, profile_count: int, no_recycle: bool
             f"{REDIS_URL.rsplit('/', 1)[1]} and were flushed.",
             cleanup,
         ],
+        "load_average_1min_at_start": round(load_at_start, 2),
         "scenario_seconds": round(time.monotonic() - started, 1),
     }
     return report

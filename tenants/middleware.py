@@ -52,14 +52,17 @@ class TenantMiddleware:
         return self.get_response(request)
 
 
-_sites: dict[int, tuple[int, Site]] = {}
+_sites: dict[int, tuple[int, list]] = {}
+FIELDS = ["id", "hostname", "port", "site_name", "root_page_id", "is_default_site"]
 
 
 def _site(site_id: int) -> Site:
-    """Site rows change rarely; keep them per process, reloaded with the host map."""
+    """A fresh Site instance from the row's values cached per process (reloaded with the host
+    map). Fresh each time: a cached instance would also cache its root page object, and serve
+    a page's old content after it is published."""
     generation = hosts.generation()
     cached = _sites.get(site_id)
     if cached is None or cached[0] != generation:
-        cached = (generation, Site.objects.select_related("root_page").get(pk=site_id))
-        _sites[site_id] = cached
-    return cached[1]
+        values = list(Site.objects.filter(pk=site_id).values_list(*FIELDS).get())
+        cached = _sites[site_id] = (generation, values)
+    return Site.from_db("default", FIELDS, cached[1])

@@ -284,8 +284,9 @@ WAGTAILFRONTENDCACHE = (
 )
 
 # --- Tenancy --------------------------------------------------------------------------------
-# Seconds a web process may keep a stale hostname map (issue: domain switch within 5 s).
-TENANT_HOST_MAP_TTL = env.int("TENANT_HOST_MAP_TTL", default=5)
+# Seconds a web process may keep a stale hostname map: a domain switch is live everywhere
+# within this TTL plus the page cache's version TTL (1 s), inside the promised 5 s.
+TENANT_HOST_MAP_TTL = env.int("TENANT_HOST_MAP_TTL", default=4)
 # Paths answered whatever the Host (load balancers probe by IP).
 TENANT_EXEMPT_PATHS = ["/healthz", "/anymail/", "/_ping"]
 

@@ -1,0 +1,106 @@
+"""Every anonymous public page can be kept by a CDN; nothing personal ever is."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from wagtail.models import Page
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+# Templates rendered by public (cacheable) views.
+CACHEABLE_TEMPLATES = [
+    *sorted((ROOT / "home" / "templates").rglob("*.html")),
+    ROOT / "portal" / "templates" / "base.html",
+    ROOT / "portal" / "templates" / "404.html",
+    ROOT / "search" / "templates" / "search" / "search.html",
+    ROOT / "accounts" / "templates" / "accounts" / "signup.html",
+    ROOT / "accounts" / "templates" / "accounts" / "_form_fields.html",
+]
+
+
+def public_urls(site):
+    urls = []
+    for root in site.root_page.get_translations(inclusive=True):
+        for page in Page.objects.live().descendant_of(root, inclusive=True):
+            urls.append(page.get_url(current_site=site))
+    return urls + [
+        "/fr/inscription/",
+        "/en/inscription/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/fr/search/?query=mission",
+    ]
+
+
+def assert_public(response, url):
+    assert response.status_code == 200, url
+    control = response["Cache-Control"]
+    assert control.startswith("public"), (url, control)
+    assert re.search(r"s-maxage=\d+", control) and re.search(r"stale-while-revalidate=\d+", control)
+    assert "Set-Cookie" not in response.headers and not response.cookies, url
+    assert "Cookie" not in response.get("Vary", ""), url
+    assert b'csrfmiddlewaretoken" value="' + b"x" not in response.content
+
+
+@pytest.mark.parametrize("hostname", ["localhost", "covid19.localhost"])
+def test_every_public_page_is_cacheable_for_anonymous_visitors(client, demo, hostname):
+    urls = public_urls(demo[hostname])
+    assert len(urls) >= 8
+    for url in urls:
+        response = client.get(url, HTTP_HOST=hostname)
+        assert_public(response, url)
+        assert not re.search(rb'name="csrfmiddlewaretoken" value="[^"]+"', response.content), url
+
+
+@pytest.mark.parametrize("hostname", ["localhost", "covid19.localhost"])
+def test_signed_in_visitors_get_private_pages(client, demo, hostname):
+    user = get_user_model().objects.create_user("v@example.com")
+    client.force_login(user)
+    for url in public_urls(demo[hostname])[:4] + ["/fr/espace/"]:
+        response = client.get(url, HTTP_HOST=hostname)
+        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+
+
+def test_admin_and_api_are_private(client, demo):
+    admin = get_user_model().objects.create_superuser("root@example.com", "x")
+    client.force_login(admin)
+    for url in ["/admin/", "/admin/pages/", "/api/v1/csrf", "/healthz"]:
+        response = client.get(url, HTTP_HOST="localhost", follow=True)
+        assert "no-store" in response["Cache-Control"], url
+
+
+@pytest.mark.parametrize("template", CACHEABLE_TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_cacheable_template_renders_a_csrf_token(template):
+    # A CSRF token in a cached page is a cookie set for everyone and a stale token for all.
+    assert not re.search(r"{%\s*csrf_token", template.read_text()), template
+
+
+def test_faq_page_has_structured_data(client, demo):
+    response = client.get("/fr/questions-frequentes/", HTTP_HOST="localhost")
+    assert '"@type": "FAQPage"' in response.text
+    assert "Faut-il des compétences particulières ?" in response.text
+
+
+def test_pages_have_canonical_hreflang_and_opengraph(client, demo):
+    text = client.get("/fr/comment-ca-marche/", HTTP_HOST="localhost").text
+    assert '<link rel="canonical" href="http://localhost/fr/comment-ca-marche/">' in text
+    assert 'hreflang="en" href="http://localhost/en/comment-ca-marche/"' in text
+    assert 'hreflang="x-default"' in text
+    assert '<meta property="og:title" content="Comment ça marche ?">' in text
+
+
+def test_robots_and_sitemap_are_per_portal(client, demo):
+    robots = client.get("/robots.txt", HTTP_HOST="covid19.localhost").text
+    assert "Sitemap: http://covid19.localhost/sitemap.xml" in robots
+    assert "Disallow: /admin/" in robots
+    sitemap = client.get("/sitemap.xml", HTTP_HOST="covid19.localhost").text
+    assert "http://covid19.localhost/fr/gestes-barrieres/" in sitemap
+    assert "http://localhost/" not in sitemap
+
+
+def test_home_page_shows_live_figures_and_missions(client, demo):
+    text = client.get("/fr/", HTTP_HOST="localhost").text
+    assert "missions ouvertes" in text and "Trier les denrées collectées" in text
+    assert "Lire les appels" not in text

@@ -1,0 +1,127 @@
+"""The page cache in front of Django: hits touch no SQL, nothing personal is ever stored."""
+
+import time
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from home.models import HomePage
+from portal.wsgi import application
+from tenants.models import PortalSettings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_tiers():
+    application.memory.clear()
+    application.versions.clear()
+
+
+def call(path, host="localhost", method="GET", cookies=""):
+    environ = RequestFactory().generic(method, path, HTTP_HOST=host, HTTP_COOKIE=cookies).environ
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, dict(headers)
+
+    # Like Django's test client: keep the test's database connection open across the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return captured["status"], captured["headers"], body
+
+
+def test_second_anonymous_visit_is_a_hit_without_sql(demo):
+    status, headers, first = call("/fr/")
+    assert status.startswith("200") and "X-Cache" not in headers
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, again = call("/fr/")
+    assert headers["X-Cache"] == "HIT"
+    assert len(queries) == 0
+    assert again == first
+    assert headers["Cache-Control"].startswith("public")
+
+
+def test_hit_survives_the_memory_tier_from_redis(demo):
+    call("/fr/")
+    application.memory.clear()  # another process: only Redis has it
+    with CaptureQueriesContext(connection) as queries:
+        _, headers, _ = call("/fr/")
+    assert headers["X-Cache"] == "HIT" and len(queries) == 0
+
+
+def test_key_includes_host_path_and_query(demo):
+    call("/fr/")
+    assert "X-Cache" not in call("/fr/", host="covid19.localhost")[1]
+    assert "X-Cache" not in call("/en/")[1]
+    assert "X-Cache" not in call("/fr/?utm=1")[1]
+
+
+def test_head_hits_have_no_body(demo):
+    call("/fr/")
+    status, headers, body = call("/fr/", method="HEAD")
+    assert headers["X-Cache"] == "HIT" and body == b""
+
+
+def test_signed_in_page_never_reaches_an_anonymous_visitor(demo, django_user_model):
+    user = django_user_model.objects.create_user("me@example.com")
+    client = Client()
+    client.force_login(user)
+    session = client.cookies["sessionid"].value
+    status, headers, _ = call("/fr/", cookies=f"sessionid={session}")
+    assert "private" in headers["Cache-Control"]
+    status, headers, _ = call("/fr/")  # anonymous: nothing was stored by the signed-in visit
+    assert "X-Cache" not in headers
+    # And a signed-in visitor is never served the anonymous copy.
+    assert "X-Cache" not in call("/fr/", cookies=f"sessionid={session}")[1]
+
+
+@pytest.mark.parametrize(
+    "path, host, method",
+    [
+        ("/fr/nope/", "localhost", "GET"),
+        ("/fr/", "unknown.example", "GET"),
+        ("/", "localhost", "GET"),
+    ],
+)
+def test_errors_and_redirects_are_not_stored(demo, path, host, method):
+    call(path, host=host, method=method)
+    assert "X-Cache" not in call(path, host=host, method=method)[1]
+
+
+def wait_for_fresh(path, needle, host="localhost", timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = call(path, host=host)[2]
+        if needle.encode() in body:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_publishing_invalidates_every_process_after_commit(
+    demo, django_capture_on_commit_callbacks
+):
+    call("/fr/")
+    home = HomePage.objects.get(pk=demo["localhost"].root_page_id)
+    home.hero_title = "Titre publie tout juste"
+    with django_capture_on_commit_callbacks(execute=True):
+        home.save_revision().publish()
+    assert wait_for_fresh("/fr/", "Titre publie tout juste")
+
+
+def test_setting_change_invalidates(demo, django_capture_on_commit_callbacks):
+    call("/fr/inscription/")
+    portal = PortalSettings.for_site(demo["localhost"])
+    portal.banner_message = "Forte affluence ce soir"
+    with django_capture_on_commit_callbacks(execute=True):
+        portal.save()
+    assert wait_for_fresh("/fr/inscription/", "Forte affluence ce soir")
