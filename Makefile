@@ -39,8 +39,10 @@ lint: install
 lock:
 	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
 
+## Benchmarks (bench/run.py): all scenarios, or `make bench BENCH_ARGS=signup`.
 bench: install
-	$(PY) -m bench.run
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -40,8 +40,13 @@ class PageCache:
         memory_ttl: float = 2.0,
         version_ttl: float = 1.0,
         max_memory_entries: int = 5000,
+        serves_host=lambda host: True,
     ):
         self.app = app
+        # Only a portal's own hostname is served from cache: once a process learns that a
+        # host became an alias (domain switch), its requests go to Django for the redirect,
+        # whatever was cached under that host before.
+        self.serves_host = serves_host
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.session_marker = f"{session_cookie}="
         self.ttl = ttl
@@ -69,8 +74,7 @@ class PageCache:
         self.versions[host] = (now + self.version_ttl, value)
         return value
 
-    def key(self, environ, now: float) -> str:
-        host = environ.get("HTTP_HOST", "").split(":")[0].lower()
+    def key(self, host: str, environ, now: float) -> str:
         target = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         digest = hashlib.sha1(target.encode("utf-8", "surrogateescape")).hexdigest()
         return ENTRY_KEY.format(host=host, version=self.version(host, now), digest=digest)
@@ -78,9 +82,12 @@ class PageCache:
     def __call__(self, environ, start_response):
         if not self.eligible(environ):
             return self.app(environ, start_response)
+        host = environ.get("HTTP_HOST", "").split(":")[0].lower()
+        if not self.serves_host(host):
+            return self.app(environ, start_response)
         now = time.monotonic()
         try:
-            key = self.key(environ, now)
+            key = self.key(host, environ, now)
             entry = self.lookup(key, now)
         except redis.RedisError:
             logger.warning("Page cache unavailable: serving from Django", exc_info=True)

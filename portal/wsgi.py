@@ -14,6 +14,11 @@ def wrap(app):
     if not settings.PAGE_CACHE_ENABLED:
         return app
     from portal.pagecache import PageCache
+    from tenants import hosts
+
+    def serves_host(host: str) -> bool:
+        entry = hosts.lookup(host)
+        return entry is not None and not entry.is_alias
 
     return PageCache(
         app,
@@ -22,6 +27,7 @@ def wrap(app):
         ttl=settings.PAGE_CACHE_TTL,
         memory_ttl=settings.PAGE_CACHE_MEMORY_TTL,
         version_ttl=settings.PAGE_CACHE_VERSION_TTL,
+        serves_host=serves_host,
     )
 
 
