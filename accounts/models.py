@@ -52,6 +52,8 @@ class User(AbstractUser):
     # Bumped to sign the user out of every session at once (see _get_session_auth_hash).
     auth_epoch = models.PositiveIntegerField(default=0)
 
+    wagtail_reference_index_ignore = True  # accounts are not content
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = []

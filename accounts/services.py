@@ -48,55 +48,60 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
     the volunteer in and a password can be set later. An address already registered gets a
     sign-in link instead of a second account, and the caller answers both cases the same way.
     """
-    if not PortalSettings.for_site(site).signups_open:
+    if not PortalSettings.cached_for_site(site).signups_open:
         raise SignupsClosed
     email = normalize_email(data["email"])
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                user = User(
-                    email=email,
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    postal_code=data["postal_code"],
-                    birth_date=data["birth_date"],
-                    phone=data.get("phone", ""),
-                    signup_site=site,
-                    language=language,
-                    consent_at=timezone.now(),
-                )
-                user.set_unusable_password()
-                user.save(force_insert=True)
-        except IntegrityError:
-            # Taken, possibly by a concurrent request that has just committed.
-            user = User.objects.get(email=email)
-            window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+    user = User(
+        email=email,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        postal_code=data["postal_code"],
+        birth_date=data["birth_date"],
+        phone=data.get("phone", ""),
+        signup_site=site,
+        language=language,
+        consent_at=timezone.now(),
+    )
+    user.set_unusable_password()
+    try:
+        # BEGIN, INSERT user, INSERT outbox, COMMIT: no savepoint. A taken address fails the
+        # first INSERT, which rolls back a transaction that did nothing else.
+        with transaction.atomic():
+            user.save(force_insert=True)
             queue_email(
                 to=user.email,
-                template="account_exists",
-                idempotency_key=f"signup-existing:{user.pk}:{window}",
+                template="account_confirmation",
+                idempotency_key=f"signup-confirmation:{user.pk}",
                 site=site,
                 language=language,
                 context={
                     "first_name": user.first_name,
                     "action_path": link_path(
-                        "accounts:magic_link", make_token(user, "login"), language
+                        "accounts:confirm", make_token(user, "confirm"), language
+                    ),
+                    "valid_hours": settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
+                },
+                fresh=True,
+            )
+    except IntegrityError:
+        # Taken, possibly by a concurrent request that has just committed.
+        existing = User.objects.get(email=email)
+        window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+        with transaction.atomic():
+            queue_email(
+                to=existing.email,
+                template="account_exists",
+                idempotency_key=f"signup-existing:{existing.pk}:{window}",
+                site=site,
+                language=language,
+                context={
+                    "first_name": existing.first_name,
+                    "action_path": link_path(
+                        "accounts:magic_link", make_token(existing, "login"), language
                     ),
                 },
             )
-            return SignupResult(user, created=False)
-        queue_email(
-            to=user.email,
-            template="account_confirmation",
-            idempotency_key=f"signup-confirmation:{user.pk}",
-            site=site,
-            language=language,
-            context={
-                "first_name": user.first_name,
-                "action_path": link_path("accounts:confirm", make_token(user, "confirm"), language),
-                "valid_hours": settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
-            },
-        )
+        return SignupResult(existing, created=False)
     return SignupResult(user, created=True)
 
 

@@ -97,7 +97,7 @@ def signup_page(request):
 
     if request.method == "POST":
         return signup_submit(request)
-    closed = not PortalSettings.for_site(request.site).signups_open
+    closed = not PortalSettings.cached_for_site(request.site).signups_open
     return render(request, "accounts/signup.html", {"form": SignupForm(), "closed": closed})
 
 

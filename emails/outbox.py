@@ -18,6 +18,7 @@ def queue_email(
     site: Site | None,
     language: str = "fr",
     context: dict | None = None,
+    fresh: bool = False,
 ) -> OutboundEmail:
     """Record an email in the caller's transaction; it is sent after that transaction commits.
 
@@ -27,6 +28,15 @@ def queue_email(
     """
     if not idempotency_key.isascii():
         raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
+    if fresh:
+        # The caller knows the key cannot exist yet (it names a row created in this same
+        # transaction): skip the savepoint, two round trips less on the signup path.
+        email = OutboundEmail.objects.create(
+            to_email=to.strip(), template=template, idempotency_key=idempotency_key,
+            site=site, language=language, context=context or {},
+        )  # fmt: skip
+        transaction.on_commit(lambda: enqueue([email.pk]), robust=True)
+        return email
     try:
         with transaction.atomic():  # savepoint: a duplicate must not break the caller's transaction
             email = OutboundEmail.objects.create(

@@ -17,7 +17,7 @@ def live_counts(site) -> dict:
     key = f"home:counts:{site.pk}"
     counts = cache.get(key)
     if counts is None:
-        if PortalSettings.for_site(site).degraded_mode:
+        if PortalSettings.cached_for_site(site).degraded_mode:
             return {}  # degraded: no counting; the page shows typed figures only
         from accounts.models import User
         from missions.models import Organisation
@@ -65,7 +65,7 @@ def open_missions(site, count: int) -> list:
     key = f"home:missions:{site.pk}:{count}"
     missions = cache.get(key)
     if missions is None:
-        if PortalSettings.for_site(site).degraded_mode:
+        if PortalSettings.cached_for_site(site).degraded_mode:
             return []
         missions = [
             {

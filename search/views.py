@@ -28,7 +28,7 @@ def search(request):
         key = f"search:pages:{site.pk}:{get_language()}:{digest}"
         results = cache.get(key)
         if results is None:
-            if PortalSettings.for_site(site).degraded_mode:
+            if PortalSettings.cached_for_site(site).degraded_mode:
                 results, limited = [], True
             else:
                 results = run_search(site, query, number)

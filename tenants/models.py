@@ -1,6 +1,7 @@
 """Tenancy: each campaign portal is a Wagtail Site; these models hang off it."""
 
 import re
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +28,10 @@ class SiteAlias(models.Model):
     def save(self, *args, **kwargs):
         self.hostname = self.hostname.strip().lower()
         super().save(*args, **kwargs)
+
+
+SWITCHES_TTL = 2.0
+_switches: dict[int, tuple[float, "PortalSettings"]] = {}
 
 
 @register_setting(icon="cog")
@@ -67,6 +72,23 @@ class PortalSettings(BaseSiteSetting):
     class Meta:
         verbose_name = _("portal settings")
 
+    @classmethod
+    def cached_for_site(cls, site) -> "PortalSettings":
+        """The site's switches, re-read at most every SWITCHES_TTL seconds per process.
+
+        Hot paths (signup, every page's banner) read them without a query; a switch flipped
+        in the admin is seen everywhere within that TTL.
+        """
+        now = time.monotonic()
+        cached = _switches.get(site.pk)
+        if cached is None or cached[0] < now:
+            cached = _switches[site.pk] = (now + SWITCHES_TTL, cls.for_site(site))
+        return cached[1]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _switches.pop(self.site_id, None)
+
     def clean(self):
         from .switches import validate_domain
 
@@ -77,6 +99,8 @@ class PortalSettings(BaseSiteSetting):
 
 class SwitchChange(models.Model):
     """Who flipped which switch of which portal, when, from what to what."""
+
+    wagtail_reference_index_ignore = True
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="switch_changes")
     field = models.CharField(_("switch"), max_length=50)

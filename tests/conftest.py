@@ -27,11 +27,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def clean_caches():
     """Each test starts with empty Redis caches and no per-process host map."""
-    from tenants import hosts
+    from tenants import hosts, models
 
     for alias in settings.CACHES:
         caches[alias].clear()
     hosts._local.update(map=None, expires=0.0)
+    models._switches.clear()
     yield
     hosts._local.update(map=None, expires=0.0)
 
