@@ -248,7 +248,8 @@ class Gunicorn:
     the config (e.g. `--max-requests 0`).
     """
 
-    def __init__(self, log_path: Path, extra_args=()):
+    def __init__(self, log_path: Path, extra_args=(), env=None):
+        self.env = env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -269,7 +270,7 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=production_env(PORT=self.port),
+                env=production_env(PORT=self.port, **self.env),
                 stdout=self.log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: master and workers only
@@ -614,7 +615,121 @@ def bench_signup(seconds: int, warmup: int, profile_count: int, no_recycle: bool
     return report
 
 
-SCENARIOS = ("email", "signup")
+NGINX_CONF = """
+worker_processes 1;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    proxy_cache_path {cache} levels=1:2 keys_zone=pages:20m max_size=200m inactive=60s
+                     use_temp_path=off;
+    map $upstream_http_cache_control $private_answer {{
+        ~*(private|no-store) 1;
+        default              0;
+    }}
+    upstream django {{ server 127.0.0.1:{upstream}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location = /static.txt {{ root {root}; }}
+        location / {{
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_cache pages;
+            proxy_cache_key $scheme$host$request_uri;
+            proxy_ignore_headers Cache-Control Expires;
+            proxy_cache_valid 200 1s;
+            proxy_cache_bypass $cookie_sessionid $http_authorization;
+            proxy_no_cache $cookie_sessionid $http_authorization $private_answer;
+            proxy_cache_lock on;
+            proxy_cache_use_stale updating error timeout;
+            proxy_pass http://django;
+        }}
+    }}
+}}
+"""
+
+
+def bench_pages(seconds: int, warmup: int) -> dict:
+    """Anonymous home page: warm page cache, uncached, and nginx's micro-cache, each next to a
+    reference measured in the same run (the bare view; nginx serving a small static file)."""
+    report = {}
+    if not (ROOT / "staticfiles" / "staticfiles.json").exists():
+        # Production settings serve hashed static names from the manifest, as after a deploy.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT, env=production_env(), check=True,
+        )  # fmt: skip
+    with Gunicorn(RESULTS / "gunicorn-pages.log") as server:
+        for _ in range(3):
+            assert server.get("/fr/").status_code == 200
+        run_wrk(server, "/_ping", warmup, "reference.lua", "pages-warmup")
+        reference = run_wrk(server, "/_ping", seconds, "reference.lua", "pages-reference")
+        cached = run_wrk(server, "/fr/", seconds, "reference.lua", "pages-home-cached")
+        report["reference_req_per_s"] = reference["req_per_s"]
+        report["home_cached"] = cached
+        report["cached_ratio"] = round(cached["req_per_s"] / reference["req_per_s"], 2)
+        report["nginx"] = bench_nginx(server, seconds, warmup)
+    with Gunicorn(
+        RESULTS / "gunicorn-pages-nocache.log", env={"PAGE_CACHE_ENABLED": "false"}
+    ) as s2:
+        for _ in range(3):
+            assert s2.get("/fr/").status_code == 200
+        run_wrk(s2, "/fr/", warmup, "reference.lua", "pages-nocache-warmup")
+        reference2 = run_wrk(s2, "/_ping", seconds, "reference.lua", "pages-reference-2")
+        uncached = run_wrk(s2, "/fr/", seconds, "reference.lua", "pages-home-uncached")
+        report["reference_req_per_s_uncached_run"] = reference2["req_per_s"]
+        report["home_uncached"] = uncached
+        report["uncached_ratio"] = round(uncached["req_per_s"] / reference2["req_per_s"], 2)
+    report["targets"] = {"cached_ratio": 1.5, "uncached_ratio": 0.15}
+    return report
+
+
+def cache_dir(root: Path) -> Path:
+    """The micro-cache in memory (tmpfs), as a container would mount /var/cache/nginx."""
+    shm = Path("/dev/shm")
+    return shm / f"{root.name}-cache" if shm.is_dir() else root / "cache"
+
+
+def bench_nginx(server, seconds: int, warmup: int) -> dict:
+    nginx = shutil.which("nginx")
+    if nginx is None:
+        return {"skipped": "nginx is not installed (apt-get install -y nginx-light)"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
+        root = Path(tmp)
+        (root / "static.txt").write_text("x" * 512)
+        port = free_port()
+        conf = root / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(cache=cache_dir(root), upstream=server.port, port=port, root=root)
+        )
+        process = subprocess.Popen(
+            [nginx, "-p", str(root), "-c", str(conf), "-g", f"daemon off; pid {root}/nginx.pid;"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(RESULTS / "nginx.log", "w"),  # noqa: SIM115
+        )
+        try:
+            front = type("Front", (), {"base": f"http://127.0.0.1:{port}"})()
+            time.sleep(0.5)
+            if process.poll() is not None:
+                return {"skipped": f"nginx did not start: {(RESULTS / 'nginx.log').read_text()}"}
+            run_wrk(front, "/fr/", warmup, "reference.lua", "nginx-warmup")
+            static = run_wrk(front, "/static.txt", seconds, "reference.lua", "nginx-static")
+            micro = run_wrk(front, "/fr/", seconds, "reference.lua", "nginx-microcache")
+        finally:
+            process.terminate()
+            process.wait(10)
+    return {
+        "static_file_req_per_s": static["req_per_s"],
+        "home_microcached_req_per_s": micro["req_per_s"],
+        "ratio": round(micro["req_per_s"] / static["req_per_s"], 2),
+        "static_file": static,
+        "home_microcached": micro,
+    }
+
+
+SCENARIOS = ("email", "signup", "pages")
 
 
 def main(argv=None):
@@ -636,7 +751,7 @@ def main(argv=None):
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
-    if "signup" in args.scenarios and not shutil.which("wrk"):
+    if {"signup", "pages"} & set(args.scenarios) and not shutil.which("wrk"):
         raise SystemExit(
             "bench: the signup scenario needs wrk: apt-get install -y wrk (make bench does it)"
         )
@@ -673,6 +788,21 @@ def main(argv=None):
                 f"during the reference above): {n['signups']['req_per_s']} signups/s, "
                 f"reference {n['reference_ping']['req_per_s']} req/s, ratio x{n['ratio']}"
             )
+    if "pages" in args.scenarios:
+        report["pages"] = p = bench_pages(args.seconds, args.warmup)
+        n = p["nginx"]
+        print(
+            f"pages: home warm cache {p['home_cached']['req_per_s']} req/s, x{p['cached_ratio']} "
+            f"the bare view ({p['reference_req_per_s']} req/s; target x1.5); uncached "
+            f"{p['home_uncached']['req_per_s']} req/s, x{p['uncached_ratio']} "
+            f"({p['reference_req_per_s_uncached_run']} req/s; target x0.15); nginx micro-cache "
+            + (
+                f"{n['home_microcached_req_per_s']} req/s vs static file "
+                f"{n['static_file_req_per_s']} req/s (x{n['ratio']})"
+                if "skipped" not in n
+                else n["skipped"]
+            )
+        )
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
     print(f"report: {RESULTS / 'report.json'}")
     if "signup" in report and not report["signup"]["valid"]:

@@ -151,9 +151,27 @@ def storable(status: str, headers: list[tuple[str, str]]) -> bool:
     )
 
 
+_clients: dict[str, redis.Redis] = {}
+
+
+def client_for(redis_url: str) -> redis.Redis:
+    if redis_url not in _clients:
+        _clients[redis_url] = redis.Redis.from_url(
+            redis_url, socket_timeout=1, socket_connect_timeout=1
+        )
+    return _clients[redis_url]
+
+
+def version_of(host: str, redis_url: str) -> int:
+    try:
+        return int(client_for(redis_url).get(VERSION_KEY.format(host=host.lower())) or 0)
+    except redis.RedisError:
+        return -1  # a key no one else uses: fragments render fresh while Redis is away
+
+
 def bump(hostnames, redis_url: str) -> None:
     """Invalidate every cached page of these hosts, in every process."""
-    client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    client = client_for(redis_url)
     try:
         with client.pipeline(transaction=False) as pipe:
             for host in hostnames:

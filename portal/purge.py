@@ -8,12 +8,13 @@ import logging
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from wagtail.contrib.frontend_cache.backends import CloudflareBackend as WagtailCloudflare
 from wagtail.contrib.frontend_cache.utils import PurgeBatch
 from wagtail.models import Page, Site
 
-from portal.pagecache import bump
+from portal.pagecache import bump, version_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +56,25 @@ def site_urls(site: Site) -> list[str]:
     return urls
 
 
+def content_version(site: Site) -> int:
+    """The site's content version (bumped on every publish or settings change): fragment
+    caches put it in their keys, so the same bump that empties the page cache expires them."""
+    if settings.REDIS_URL:
+        return version_of(site.hostname, settings.REDIS_URL)
+    return cache.get(f"content:v:{site.hostname}", 0)  # embedded mode: one process
+
+
 def purge_site(site: Site, urls: list[str] | None = None) -> None:
     """Schedule, after commit, the page-cache invalidation and the CDN purge of a site."""
     hostnames = site_hostnames(site)
     site_id = site.pk
 
     def run():
-        if settings.PAGE_CACHE_ENABLED:
+        if settings.REDIS_URL:
             bump(hostnames, settings.REDIS_URL)
+        else:
+            for host in hostnames:
+                cache.set(f"content:v:{host}", cache.get(f"content:v:{host}", 0) + 1, None)
         if settings.WAGTAILFRONTENDCACHE:
             try:
                 batch = PurgeBatch()

@@ -104,3 +104,23 @@ def test_home_page_shows_live_figures_and_missions(client, demo):
     text = client.get("/fr/", HTTP_HOST="localhost").text
     assert "missions ouvertes" in text and "Trier les denrées collectées" in text
     assert "Lire les appels" not in text
+
+
+def test_cached_menus_and_alternates_follow_a_publish(
+    client, demo, django_capture_on_commit_callbacks
+):
+    from home.models import HomePage, StandardPage
+
+    assert "Nouvelle page du menu" not in client.get("/fr/", HTTP_HOST="localhost").text
+    home = HomePage.objects.get(pk=demo["localhost"].root_page_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = home.add_child(
+            instance=StandardPage(
+                title="Nouvelle page du menu", slug="nouvelle", show_in_menus=True
+            )
+        )
+        page.save_revision().publish()
+    assert "Nouvelle page du menu" in client.get("/fr/", HTTP_HOST="localhost").text
+    # No English translation yet: the French page offers no English alternate.
+    text = client.get("/fr/nouvelle/", HTTP_HOST="localhost").text
+    assert 'hreflang="en"' not in text and 'hreflang="fr"' in text
