@@ -10,6 +10,20 @@ POSTAL_CODE = re.compile(r"^\d{5}$")
 PHONE = re.compile(r"^\+?[0-9 .\-()]{6,20}$")
 
 
+def clean_postal_code(value: str) -> str:
+    value = value.strip()
+    if value and not POSTAL_CODE.match(value):
+        raise forms.ValidationError(_("Enter a 5-digit French postal code."))
+    return value
+
+
+def clean_phone(value: str) -> str:
+    value = value.strip()
+    if value and not PHONE.match(value):
+        raise forms.ValidationError(_("Enter a valid phone number."))
+    return value
+
+
 class SignupForm(forms.Form):
     """The spike path's only validation: pure Python, no query."""
 
@@ -30,10 +44,7 @@ class SignupForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
     def clean_postal_code(self):
-        value = self.cleaned_data["postal_code"].strip()
-        if not POSTAL_CODE.match(value):
-            raise forms.ValidationError(_("Enter a 5-digit French postal code."))
-        return value
+        return clean_postal_code(self.cleaned_data["postal_code"])  # required by the field
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
@@ -48,10 +59,7 @@ class SignupForm(forms.Form):
         return value
 
     def clean_phone(self):
-        value = self.cleaned_data["phone"].strip()
-        if value and not PHONE.match(value):
-            raise forms.ValidationError(_("Enter a valid phone number."))
-        return value
+        return clean_phone(self.cleaned_data["phone"])
 
     @classmethod
     def from_json(cls, payload: dict) -> "SignupForm":
@@ -108,13 +116,7 @@ class ProfileForm(forms.ModelForm):
         fields = ["first_name", "last_name", "postal_code", "phone", "availability", "interests"]
 
     def clean_postal_code(self):
-        value = self.cleaned_data["postal_code"].strip()
-        if value and not POSTAL_CODE.match(value):
-            raise forms.ValidationError(_("Enter a 5-digit French postal code."))
-        return value
+        return clean_postal_code(self.cleaned_data["postal_code"])
 
     def clean_phone(self):
-        value = self.cleaned_data["phone"].strip()
-        if value and not PHONE.match(value):
-            raise forms.ValidationError(_("Enter a valid phone number."))
-        return value
+        return clean_phone(self.cleaned_data["phone"])

@@ -36,9 +36,27 @@ class SignupResult:
     created: bool
 
 
-def link_path(name: str, token: str, language: str) -> str:
+LINK_VIEWS = {
+    "confirm": "accounts:confirm",
+    "login": "accounts:magic_link",
+    "change-email": "accounts:confirm_email_change",
+}
+
+
+def queue_link_email(user, template, purpose, key, site, language, *, to=None, fresh=False,
+                     **context):  # fmt: skip
+    """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`."""
     with translation.override(language):
-        return reverse(name, args=[token])
+        path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose)])
+    return queue_email(
+        to=to or user.email,
+        template=template,
+        idempotency_key=key,
+        site=site,
+        language=language,
+        context={"first_name": user.first_name, "action_path": path, **context},
+        fresh=fresh,
+    )
 
 
 def signup(*, site: Site, language: str, data: dict) -> SignupResult:
@@ -68,39 +86,20 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
         # first INSERT, which rolls back a transaction that did nothing else.
         with transaction.atomic():
             user.save(force_insert=True)
-            queue_email(
-                to=user.email,
-                template="account_confirmation",
-                idempotency_key=f"signup-confirmation:{user.pk}",
-                site=site,
-                language=language,
-                context={
-                    "first_name": user.first_name,
-                    "action_path": link_path(
-                        "accounts:confirm", make_token(user, "confirm"), language
-                    ),
-                    "valid_hours": settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
-                },
-                fresh=True,
-            )
+            queue_link_email(
+                user, "account_confirmation", "confirm", f"signup-confirmation:{user.pk}",
+                site, language, fresh=True,
+                valid_hours=settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
+            )  # fmt: skip
     except IntegrityError:
         # Taken, possibly by a concurrent request that has just committed.
         existing = User.objects.get(email=email)
         window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
         with transaction.atomic():
-            queue_email(
-                to=existing.email,
-                template="account_exists",
-                idempotency_key=f"signup-existing:{existing.pk}:{window}",
-                site=site,
-                language=language,
-                context={
-                    "first_name": existing.first_name,
-                    "action_path": link_path(
-                        "accounts:magic_link", make_token(existing, "login"), language
-                    ),
-                },
-            )
+            queue_link_email(
+                existing, "account_exists", "login", f"signup-existing:{existing.pk}:{window}",
+                site, language,
+            )  # fmt: skip
         return SignupResult(existing, created=False)
     return SignupResult(user, created=True)
 
@@ -118,20 +117,10 @@ def send_signin_link(*, email: str, site: Site, language: str) -> bool:
         return False
     window = int(time.time() // 60)
     with transaction.atomic():
-        queue_email(
-            to=user.email,
-            template="signin_link",
-            idempotency_key=f"signin-link:{user.pk}:{window}",
-            site=site,
-            language=language,
-            context={
-                "first_name": user.first_name,
-                "action_path": link_path(
-                    "accounts:magic_link", make_token(user, "login"), language
-                ),
-                "valid_minutes": settings.ACCOUNT_SIGNIN_LINK_MAX_AGE // 60,
-            },
-        )
+        queue_link_email(
+            user, "signin_link", "login", f"signin-link:{user.pk}:{window}", site, language,
+            valid_minutes=settings.ACCOUNT_SIGNIN_LINK_MAX_AGE // 60,
+        )  # fmt: skip
     return True
 
 
@@ -140,19 +129,10 @@ def request_email_change(user: User, new_email: str, site: Site, language: str) 
     with transaction.atomic():
         user.pending_email = normalize_email(new_email)
         user.save(update_fields=["pending_email"])
-        queue_email(
-            to=user.pending_email,
-            template="email_change",
-            idempotency_key=f"email-change:{user.pk}:{int(time.time())}",
-            site=site,
-            language=language,
-            context={
-                "first_name": user.first_name,
-                "action_path": link_path(
-                    "accounts:confirm_email_change", make_token(user, "change-email"), language
-                ),
-            },
-        )
+        queue_link_email(
+            user, "email_change", "change-email", f"email-change:{user.pk}:{int(time.time())}",
+            site, language, to=user.pending_email,
+        )  # fmt: skip
 
 
 def apply_email_change(user: User) -> bool:

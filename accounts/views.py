@@ -122,44 +122,52 @@ def signup_submit(request):
 # --- Links from emails ----------------------------------------------------------------------
 
 
-@never_cache
-def confirm(request, token):
-    """GET shows a button, POST confirms: mail scanners that prefetch links change nothing."""
-    user = read_token(token, "confirm", settings.ACCOUNT_CONFIRMATION_MAX_AGE)
+def link_view(request, token, purpose: str, max_age: int, action: str, act):
+    """GET shows a button, POST acts: mail scanners that prefetch links change nothing."""
+    user = read_token(token, purpose, max_age)
     if user is None:
         return render(request, "accounts/link_invalid.html", status=400)
-    if request.method == "POST":
+    if request.method != "POST":
+        return render(request, "accounts/link_confirm.html", {"action": action})
+    return act(user)
+
+
+def sign_in(request, user, message=None):
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if message:
+        messages.success(request, message)
+    return redirect("accounts:space")
+
+
+@never_cache
+def confirm(request, token):
+    def act(user):
         services.confirm_email(user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Your address is confirmed. Welcome!"))
-        return redirect("accounts:space")
-    return render(request, "accounts/link_confirm.html", {"action": _("Confirm my address")})
+        return sign_in(request, user, _("Your address is confirmed. Welcome!"))
+
+    max_age = settings.ACCOUNT_CONFIRMATION_MAX_AGE
+    return link_view(request, token, "confirm", max_age, _("Confirm my address"), act)
 
 
 @never_cache
 def magic_link(request, token):
-    user = read_token(token, "login", settings.ACCOUNT_SIGNIN_LINK_MAX_AGE)
-    if user is None:
-        return render(request, "accounts/link_invalid.html", status=400)
-    if request.method == "POST":
+    def act(user):
         services.confirm_email(user)  # the link proved the address works
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("accounts:space")
-    return render(request, "accounts/link_confirm.html", {"action": _("Sign in")})
+        return sign_in(request, user)
+
+    max_age = settings.ACCOUNT_SIGNIN_LINK_MAX_AGE
+    return link_view(request, token, "login", max_age, _("Sign in"), act)
 
 
 @never_cache
 def confirm_email_change(request, token):
-    user = read_token(token, "change-email", settings.ACCOUNT_CONFIRMATION_MAX_AGE)
-    if user is None:
-        return render(request, "accounts/link_invalid.html", status=400)
-    if request.method == "POST":
+    def act(user):
         if services.apply_email_change(user):
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your new address is confirmed."))
-            return redirect("accounts:space")
+            return sign_in(request, user, _("Your new address is confirmed."))
         return render(request, "accounts/link_invalid.html", status=409)
-    return render(request, "accounts/link_confirm.html", {"action": _("Use this address")})
+
+    max_age = settings.ACCOUNT_CONFIRMATION_MAX_AGE
+    return link_view(request, token, "change-email", max_age, _("Use this address"), act)
 
 
 # --- Sign in / out --------------------------------------------------------------------------
