@@ -125,3 +125,25 @@ def test_setting_change_invalidates(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         portal.save()
     assert wait_for_fresh("/fr/inscription/", "Forte affluence ce soir")
+
+
+def test_unpublishing_and_moving_invalidate(demo, django_capture_on_commit_callbacks):
+    from wagtail.models import Page
+
+    call("/fr/comment-ca-marche/")
+    call("/fr/associations/")
+    assert call("/fr/comment-ca-marche/")[1]["X-Cache"] == "HIT"
+    page = Page.objects.get(slug="comment-ca-marche", locale__language_code="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.specific.unpublish()
+    application.versions.clear()  # as after PAGE_CACHE_VERSION_TTL
+    assert call("/fr/comment-ca-marche/")[0].startswith("404")
+    moved = Page.objects.get(slug="associations", locale__language_code="fr")
+    target = Page.objects.get(slug="questions-frequentes", locale__language_code="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        moved.move(target, pos="last-child")
+    application.versions.clear()
+    status, headers, _ = call("/fr/associations/")  # Wagtail's automatic redirect, not the cache
+    assert status.startswith("301") and "X-Cache" not in headers
+    assert headers["Location"].endswith("/fr/questions-frequentes/associations/")
+    assert call("/fr/questions-frequentes/associations/")[0].startswith("200")

@@ -40,39 +40,32 @@ class CeleryWorker:
         self.log_path = log_path or Path("/tmp") / f"portal-test-worker-{os.getpid()}.log"
         self.process: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "celery_app", "worker",
+            "--pool=prefork", f"--concurrency={self.concurrency}", "--loglevel=INFO",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]  # fmt: skip
+
+    ready_marker = "ready."
+
     def start(self, timeout: float = 30) -> "CeleryWorker":
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_app",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={self.concurrency}",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-            ],
-            cwd=ROOT,
-            env=worker_env(**self.env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            self.command(), cwd=ROOT, env=worker_env(**self.env), stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while self.ready_marker and time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
-            if "ready." in self.log_path.read_text():
+                raise RuntimeError(f"process exited: {self.log_path.read_text()[-3000:]}")
+            if self.ready_marker in self.log_path.read_text():
                 return self
             time.sleep(0.1)
-        raise RuntimeError(f"worker not ready in {timeout}s: {self.log_path.read_text()[-3000:]}")
+        if self.ready_marker:
+            raise RuntimeError(f"not ready in {timeout}s: {self.log_path.read_text()[-3000:]}")
+        return self
 
     def kill(self):
         """SIGKILL the whole worker (main process and children), as a crash would."""
@@ -164,28 +157,12 @@ def use_broker(url: str) -> None:
 
 
 class CeleryBeat(CeleryWorker):
-    def start(self, timeout: float = 30) -> "CeleryBeat":
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+    ready_marker = ""  # beat prints nothing reliable; the test waits for its effect
+
+    def command(self) -> list[str]:
         schedule = Path("/tmp") / f"portal-test-beat-{os.getpid()}-{time.monotonic_ns()}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_app",
-                "beat",
-                "--loglevel=INFO",
-                "-s",
-                str(schedule),
-            ],
-            cwd=ROOT,
-            env=worker_env(**self.env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
+        return [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "--loglevel=INFO",
+                "-s", str(schedule)]  # fmt: skip
 
 
 def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: str = ""):
