@@ -200,7 +200,8 @@ def production_env(**extra) -> dict:
         CELERY_BROKER_URL=REDIS_URL,
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="*",
-        WEB_CONCURRENCY="2",
+        # 2 sync workers, as in DEVELOPERS.md's figures; BENCH_WEB_CONCURRENCY changes it.
+        WEB_CONCURRENCY=os.environ.get("BENCH_WEB_CONCURRENCY", "2"),
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESS_LOG="",  # nginx logs requests in production; here it would be measured
         # The limiter still counts every request in Redis; it just never trips.

@@ -5,8 +5,6 @@ kept, not recomputed, in degraded mode) so that a popular home page costs no cou
 """
 
 from django.core.cache import cache
-from django.db.models import Q
-from django.utils import timezone
 
 from tenants.models import PortalSettings
 
@@ -20,7 +18,7 @@ def live_counts(site) -> dict:
         if PortalSettings.cached_for_site(site).degraded_mode:
             return {}  # degraded: no counting; the page shows typed figures only
         from accounts.models import User
-        from missions.models import Organisation
+        from organisations.models import Organisation
 
         counts = {
             "volunteers": User.objects.filter(signup_site=site, is_active=True).count(),
@@ -48,15 +46,9 @@ def key_figures(site, blocks) -> list[dict]:
 
 
 def public_missions(site):
-    from missions.models import Mission, Organisation
+    from missions.models import Mission
 
-    today = timezone.localdate()
-    return Mission.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today),
-        sites=site,
-        status=Mission.Status.VALIDATED,
-        organisation__status=Organisation.Status.VALIDATED,
-    )
+    return Mission.objects.public(site)
 
 
 def open_missions(site, count: int) -> list:

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class MissionsConfig(AppConfig):
     name = "missions"
     verbose_name = "Missions"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,32 +1,83 @@
-"""Organisations and their missions. Later issues add moderation, applications, geocoding."""
+"""Missions offered by organisations, and volunteers' applications to them."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
+from wagtail.snippets.models import register_snippet
+
+from organisations.models import Organisation
 
 
-class Organisation(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        VALIDATED = "validated", _("Validated")
-        REFUSED = "refused", _("Refused")
-        SUSPENDED = "suspended", _("Suspended")
+@register_snippet
+class Domain(models.Model):
+    """A field of action (food aid, health...), editable by staff in Wagtail."""
 
-    name = models.CharField(_("name"), max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="organisations")
-    description = models.TextField(_("description"), blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(unique=True)
 
     class Meta:
-        verbose_name = _("organisation")
+        verbose_name = _("domain")
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+@register_snippet
+class Activity(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(unique=True)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="activities")
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PostalCode(models.Model):
+    """Postal code → coordinates, loaded from La Poste's official base (load_postal_codes)."""
+
+    code = models.CharField(max_length=5, db_index=True)
+    city = models.CharField(max_length=150)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code", "city"], name="postal_code_city")]
+
+    def __str__(self):
+        return f"{self.code} {self.city}"
+
+
+class MissionQuerySet(models.QuerySet):
+    def with_places(self):
+        return self.annotate(
+            active_count=Count(
+                "applications", filter=Q(applications__status__in=Application.ACTIVE)
+            )
+        )
+
+    def public(self, site=None):
+        """Visible to volunteers: validated, organisation validated, not ended, room or list."""
+        today = timezone.localdate()
+        query = (
+            self.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=today),
+                status=Mission.Status.VALIDATED,
+                organisation__status=Organisation.Status.VALIDATED,
+            )
+            .with_places()
+            .filter(Q(active_count__lt=models.F("places")) | Q(waiting_list=True))
+        )
+        return query.filter(sites=site) if site is not None else query
 
 
 class Mission(models.Model):
@@ -38,26 +89,141 @@ class Mission(models.Model):
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Audience(models.TextChoices):
+        ALL = "all", _("Everyone")
+        ADULTS = "adults", _("Adults")
+        YOUNG = "young", _("Young people (16-25)")
+        SENIORS = "seniors", _("Seniors")
+
+    class Geocode(models.TextChoices):
+        NONE = "", _("Not geocoded")
+        OK = "ok", _("Geocoded")
+        NOT_FOUND = "not_found", _("Address not found")
+        FAILED = "failed", _("Geocoder unavailable")
+
+    wagtail_reference_index_ignore = True
+
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="missions"
     )
     sites = models.ManyToManyField(Site, related_name="missions", verbose_name=_("portals"))
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(_("description"))
-    city = models.CharField(_("city"), max_length=100, blank=True)
+    description = models.TextField(_("description"), help_text=_("Basic HTML is kept."))
+    domain = models.ForeignKey(
+        Domain, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("domain")
+    )
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("activity")
+    )
+    audience = models.CharField(
+        _("audience"), max_length=10, choices=Audience.choices, default=Audience.ALL
+    )
+    is_remote = models.BooleanField(_("remote"), default=False)
+    address = models.CharField(_("address"), max_length=255, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
-    is_remote = models.BooleanField(_("remote"), default=False)
-    places = models.PositiveIntegerField(_("places"), default=1)
+    geocode_status = models.CharField(max_length=10, choices=Geocode.choices, blank=True)
+    geocoded_at = models.DateTimeField(null=True, blank=True)
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    is_recurring = models.BooleanField(_("recurring"), default=False)
+    schedule = models.CharField(
+        _("schedule"), max_length=200, blank=True, help_text=_("e.g. every Tuesday, 9am-12pm")
+    )
+    places = models.PositiveIntegerField(_("places"), default=1)
+    waiting_list = models.BooleanField(_("waiting list when full"), default=True)
+    prerequisites = models.TextField(_("prerequisites"), blank=True)
+    minimum_age = models.PositiveSmallIntegerField(_("minimum age"), default=16)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    refusal_reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MissionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("mission")
+        indexes = [models.Index(fields=["status", "end_date"], name="mission_status_end")]
 
     def __str__(self):
         return self.title
+
+    PLACE_FIELDS = ("is_remote", "address", "postal_code", "city")
+
+    def save(self, *args, **kwargs):
+        from .services import clean_description
+
+        self.description = clean_description(self.description)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.places is not None and self.places < 1:
+            errors["places"] = _("At least one place.")
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            errors["end_date"] = _("The end date is before the start date.")
+        if not self.is_remote and not (self.postal_code and self.city):
+            errors["postal_code"] = _("An on-site mission needs its postal code and city.")
+        if errors:
+            raise ValidationError(errors)
+
+    def active_applications(self):
+        return self.applications.filter(status__in=Application.ACTIVE)
+
+    @property
+    def places_left(self) -> int:
+        active = getattr(self, "active_count", None)
+        if active is None:
+            active = self.active_applications().count()
+        return max(self.places - active, 0)
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Done")
+        NO_SHOW = "no_show", _("Did not come")
+
+    class RefusalReason(models.TextChoices):
+        FULL = "full", _("The mission is full")
+        PROFILE = "profile", _("Profile does not match the prerequisites")
+        DATES = "dates", _("Availability does not match")
+        OTHER = "other", _("Other")
+
+    ACTIVE = ("pending", "accepted")
+
+    wagtail_reference_index_ignore = True
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="applications")
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications"
+    )
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    refusal_reason = models.CharField(
+        _("refusal reason"), max_length=20, choices=RefusalReason.choices, blank=True
+    )
+    reason_text = models.TextField(_("details"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "volunteer"], name="one_application")
+        ]
+        indexes = [models.Index(fields=["mission", "status", "created_at"], name="app_queue")]
+
+    def __str__(self):
+        return f"{self.volunteer} → {self.mission} ({self.status})"

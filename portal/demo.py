@@ -5,6 +5,7 @@ works on PostgreSQL under production settings as well as on the embedded SQLite.
 """
 
 import datetime
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -12,7 +13,10 @@ from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
 from home.models import CampaignPage, FaqPage, HomePage, NewsIndexPage, NewsPage, StandardPage
-from missions.models import Mission, Organisation
+from missions.geocoding import load_postal_codes
+from missions.models import Activity, Domain, Mission, PostalCode
+from organisations.models import Organisation
+from organisations.services import ensure_moderators_group
 from tenants.portals import ensure_editors_group, ensure_portal
 
 PORTALS = [
@@ -305,6 +309,11 @@ def load_demo(port: int = 80) -> dict:
         ensure_editors_group(site)
         sites[portal["slug"]] = site
 
+    for site in sites.values():
+        ensure_moderators_group(site)
+    food, solidarity = ensure_taxonomies()
+    if not PostalCode.objects.exists():
+        load_postal_codes(POSTAL_CODES_SAMPLE)
     today = timezone.localdate()
     for slug, name, city, postal_code, portal_slug, missions in ORGANISATIONS:
         site = sites[portal_slug]
@@ -316,14 +325,20 @@ def load_demo(port: int = 80) -> dict:
                 "city": city,
                 "postal_code": postal_code,
                 "status": Organisation.Status.VALIDATED,
+                "type": Organisation.Type.ASSOCIATION,
+                "rna": f"W{postal_code}{len(slug):04d}"[:10],
+                "contact_email": f"contact@{slug}.example.org",
                 "description": f"{name} agit au quotidien à {city} auprès des plus fragiles.",
             },
         )
         for m_slug, title, lat, lng, places in missions:
+            domain = solidarity if "seniors" in m_slug or "courses" in m_slug else food
             mission, _ = Mission.objects.update_or_create(
                 slug=m_slug,
                 defaults={
                     "organisation": organisation,
+                    "domain": domain,
+                    "activity": domain.activities.first(),
                     "title": title,
                     "description": f"{title}, avec l'équipe de {name}. Aucune compétence "
                     "particulière n'est requise : une formation est assurée le premier jour.",
@@ -339,6 +354,27 @@ def load_demo(port: int = 80) -> dict:
             )
             mission.sites.add(site)
     return sites
+
+
+POSTAL_CODES_SAMPLE = (
+    Path(__file__).resolve().parent.parent / "missions/data/postal_codes_sample.csv"
+)
+TAXONOMY = [
+    ("aide-alimentaire", "Aide alimentaire", [("tri-distribution", "Tri et distribution")]),
+    ("lien-social", "Lien social", [("appels-visites", "Appels et visites"),
+                                    ("courses", "Courses solidaires")]),
+    ("sante", "Santé", [("accueil-orientation", "Accueil et orientation")]),
+]  # fmt: skip
+
+
+def ensure_taxonomies():
+    domains = {}
+    for slug, name, activities in TAXONOMY:
+        domain, _ = Domain.objects.get_or_create(slug=slug, defaults={"name": name})
+        for a_slug, a_name in activities:
+            Activity.objects.get_or_create(slug=a_slug, defaults={"name": a_name, "domain": domain})
+        domains[slug] = domain
+    return domains["aide-alimentaire"], domains["lien-social"]
 
 
 def ensure_user(email: str, password: str, **flags):

@@ -1,6 +1,7 @@
 """Cross-cutting middleware."""
 
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 
 
 def client_ip(meta: dict, trusted_proxy_count: int) -> str:
@@ -31,3 +32,13 @@ class ClientIPMiddleware:
     def __call__(self, request):
         request.client_ip = client_ip(request.META, self.trusted_proxy_count)
         return self.get_response(request)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, minus the redirect of unprefixed 404s to /fr/... for the JSON API: a missing
+    mission is a 404 with a JSON body, not a redirect into the page tree."""
+
+    def process_response(self, request, response):
+        if request.path_info.startswith("/api/"):
+            return response
+        return super().process_response(request, response)

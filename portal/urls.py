@@ -15,6 +15,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts import views as account_views
 from emails.tracking import brevo_tracking
 from home import views as home_views
+from missions.api import api as missions_api
 from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
@@ -28,6 +29,7 @@ urlpatterns = [
     # JSON API (partners, the signup page's script).
     path("api/v1/signup", account_views.api_signup, name="api_signup"),
     path("api/v1/csrf", account_views.api_csrf, name="api_csrf"),
+    path("api/v1/", missions_api.urls),  # missions, applications, /api/v1/schema
     # Staff and editors.
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

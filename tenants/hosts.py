@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from wagtail.models import Site
 
-CACHE_KEY = "tenants:hostmap:v1"
+CACHE_KEY = "tenants:hostmap:{version}"
+VERSION_KEY = "tenants:hostmap:version"
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,19 @@ def get_host_map() -> dict[str, HostEntry]:
     if _local["map"] is not None and now < _local["expires"]:
         return _local["map"]
     try:
-        host_map = cache.get(CACHE_KEY)
+        # The version is read before the rows: a map built from rows read just before a
+        # change commits is stored under the old version, which no one reads any more.
+        version = cache.get(VERSION_KEY, 0)
+        host_map = cache.get(CACHE_KEY.format(version=version))
     except Exception:  # Redis down: the database still knows the answer.
-        host_map = None
+        version, host_map = None, None
     if host_map is None:
         host_map = build_host_map()
-        try:
-            cache.set(CACHE_KEY, host_map, timeout=None)
-        except Exception:
-            pass
+        if version is not None:
+            try:
+                cache.set(CACHE_KEY.format(version=version), host_map, timeout=3600)
+            except Exception:
+                pass
     _local["map"] = host_map
     _local["generation"] += 1
     _local["expires"] = now + settings.TENANT_HOST_MAP_TTL
@@ -74,6 +79,8 @@ def invalidate() -> None:
     """Forget the map everywhere; other processes follow within TENANT_HOST_MAP_TTL."""
     _local["map"] = None
     try:
-        cache.delete(CACHE_KEY)
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet
+        cache.set(VERSION_KEY, 1, timeout=None)
     except Exception:
         pass

@@ -3,7 +3,8 @@ from django.contrib.auth.models import Group
 from wagtail.models import Page, Site
 
 from home.models import HomePage
-from missions.models import Mission, Organisation
+from missions.models import Mission
+from organisations.models import Organisation
 from portal.demo import load_demo
 
 pytestmark = pytest.mark.django_db

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenants",
     "home",
+    "organisations",
     "missions",
     "search",
     "emails",
@@ -71,7 +72,7 @@ MIDDLEWARE = [
     "portal.middleware.ClientIPMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -174,6 +175,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_unconfirmed_accounts",
         "schedule": 3600.0,
     },
+    "close-ended-missions": {"task": "missions.tasks.close_ended_missions", "schedule": 3600.0},
+    "mission-reminders": {"task": "missions.tasks.send_reminders", "schedule": 6 * 3600.0},
+    "mission-followups": {"task": "missions.tasks.send_followups", "schedule": 6 * 3600.0},
     "sweep-outbox": {
         "task": "emails.tasks.sweep_outbox",
         "schedule": env.float("EMAIL_SWEEP_INTERVAL", default=30.0),
@@ -257,6 +261,12 @@ WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost:8
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+# --- Missions -------------------------------------------------------------------------------
+GEOCODER = env("GEOCODER", default="missions.geocoding.BanGeocoder")
+BAN_API_URL = env("BAN_API_URL", default="https://api-adresse.data.gouv.fr/")
+GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)
+GEOCODER_RETRIES = env.int("GEOCODER_RETRIES", default=2)
 
 # --- CDN ------------------------------------------------------------------------------------
 CDN_S_MAXAGE = env.int("CDN_S_MAXAGE", default=60)

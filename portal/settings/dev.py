@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+# No network needed for the demo: the postal-code table geocodes (set GEOCODER for BAN).
+GEOCODER = env("GEOCODER", default="missions.geocoding.PostalCodeGeocoder")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

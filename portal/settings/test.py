@@ -35,3 +35,5 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 ALLOWED_HOSTS = ["*"]
 # Tests read task results back (the real worker round trip); production does not need them.
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/13")
+# Never the real BAN from tests: the postal-code table (the BAN adapter's tests use a fake).
+GEOCODER = "missions.geocoding.PostalCodeGeocoder"

@@ -30,6 +30,13 @@ class Command(BaseCommand):
             editor.groups.add(Group.objects.get(name=editors_group_name(site)))
             if editor_created:
                 self.stdout.write(f"    editor: {editor.email} / {password}")
+        from organisations.models import Membership, Organisation
+
+        manager, manager_created = ensure_user("association@localhost", password)
+        for organisation in Organisation.objects.filter(slug="banque-alimentaire-rhone"):
+            Membership.objects.get_or_create(organisation=organisation, user=manager)
+        if manager_created:
+            self.stdout.write(f"Association manager: {manager.email} / {password}")
         admin_url = sites[PORTALS[0]["slug"]].root_url + "/admin/"
         if created:
             self.stdout.write(f"Admin: {admin.email} / {password}  ({admin_url})")

@@ -1,0 +1,128 @@
+"""The partner API (django-ninja: typed schemas, OpenAPI at /api/v1/schema)."""
+
+from datetime import date
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import django_auth
+
+from portal.cache import has_session, public_header
+
+from . import services
+from .models import Mission
+
+api = NinjaAPI(
+    title="Portal API",
+    version="1",
+    description="Public missions of the portal answering on this host, and applications.",
+    urls_namespace="api",
+    openapi_url="/schema",
+    docs_url="/docs",
+)
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+
+
+class MissionOut(Schema):
+    id: int
+    title: str
+    description: str
+    organisation: OrganisationOut
+    domain: str | None = None
+    activity: str | None = None
+    audience: str
+    is_remote: bool
+    city: str
+    postal_code: str
+    latitude: float | None = None
+    longitude: float | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    places: int
+    places_left: int
+    waiting_list: bool
+
+    @staticmethod
+    def resolve_domain(mission):
+        return mission.domain.slug if mission.domain else None
+
+    @staticmethod
+    def resolve_activity(mission):
+        return mission.activity.slug if mission.activity else None
+
+
+class ApplicationIn(Schema):
+    message: str = ""
+
+
+class ApplicationOut(Schema):
+    id: int
+    mission: int
+    status: str
+
+
+class ErrorOut(Schema):
+    error: str
+    message: str
+
+
+def public_missions(request):
+    return (
+        Mission.objects.public(request.site)
+        .select_related("organisation", "domain", "activity")
+        .order_by("start_date", "pk")
+    )
+
+
+def cacheable(request, response: HttpResponse):
+    if not has_session(request):
+        response["Cache-Control"] = public_header()
+
+
+@api.get("/missions", response=list[MissionOut], tags=["missions"])
+@paginate(PageNumberPagination, page_size=20)
+def list_missions(request, response: HttpResponse):
+    """Open missions of this portal, soonest first."""
+    cacheable(request, response)
+    return public_missions(request)
+
+
+@api.get("/missions/{mission_id}", response={200: MissionOut, 404: ErrorOut}, tags=["missions"])
+def get_mission(request, mission_id: int, response: HttpResponse):
+    cacheable(request, response)
+    return get_object_or_404(public_missions(request), pk=mission_id)
+
+
+REFUSAL_STATUS = {
+    "duplicate": 409,
+    "unconfirmed": 403,
+    "forbidden": 403,
+    "closed": 400,
+    "full": 400,
+}
+
+
+@api.post(
+    "/missions/{mission_id}/applications",
+    auth=django_auth,
+    response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    tags=["applications"],
+)
+def apply(request, mission_id: int, payload: ApplicationIn):
+    """Apply as the signed-in volunteer (session cookie and CSRF token).
+
+    201 with `pending`, or `waitlisted` when the mission is full and keeps a waiting list.
+    """
+    if not Mission.objects.filter(pk=mission_id, sites=request.site).exists():
+        return Status(404, {"error": "not_found", "message": "No such mission on this portal."})
+    try:
+        application = services.apply(mission_id, request.user, payload.message)
+    except services.ApplicationRefused as refused:
+        body = {"error": refused.code, "message": refused.message}
+        return Status(REFUSAL_STATUS[refused.code], body)
+    return Status(201, {"id": application.pk, "mission": mission_id, "status": application.status})

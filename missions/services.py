@@ -1,0 +1,255 @@
+"""What happens to missions and applications. Views, the API, the admin and beat tasks call
+these; the rules ("capacity is never exceeded") live here once."""
+
+import logging
+
+import nh3
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from emails.outbox import queue_email
+from organisations.services import is_moderator
+
+from .models import Application, Mission
+from .states import APPLICATION, MANAGER, MISSION, MODERATOR, SYSTEM, VOLUNTEER
+
+logger = logging.getLogger(__name__)
+ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"}
+
+
+def clean_description(html: str) -> str:
+    """Rich text from associations, kept to basic formatting and safe links."""
+    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes={"a": {"href"}})
+
+
+class ApplicationRefused(Exception):
+    """The volunteer cannot apply; `code` says why (an API maps it to a status)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def mission_role(user, mission: Mission) -> str | None:
+    if is_moderator(user, mission.organisation.site):
+        return MODERATOR
+    if user.is_authenticated and mission.organisation.memberships.filter(user=user).exists():
+        return MANAGER
+    return None
+
+
+# --- Missions -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> Mission:
+    mission = Mission.objects.select_for_update().get(pk=mission.pk)
+    role = SYSTEM if user is None else (mission_role(user, mission) or "")
+    MISSION.check(mission.status, target, role)
+    mission.status = target
+    if target == Mission.Status.REFUSED:
+        mission.refusal_reason = reason
+    mission.save(update_fields=["status", "refusal_reason", "updated_at"])
+    if target in (Mission.Status.VALIDATED, Mission.Status.REFUSED) and role == MODERATOR:
+        for membership in mission.organisation.memberships.select_related("user"):
+            notify(
+                membership.user,
+                mission,
+                "moderation",
+                f"mission-{target}:{mission.pk}",
+                kind="mission",
+                decision=target,
+                reason=reason,
+                subject_name=mission.title,
+            )
+    return mission
+
+
+def close_ended(today) -> int:
+    closed = 0
+    for mission in Mission.objects.filter(status=Mission.Status.VALIDATED, end_date__lt=today):
+        move_mission(mission, Mission.Status.CLOSED)
+        closed += 1
+    return closed
+
+
+# --- Applications ---------------------------------------------------------------------------
+
+
+def apply(mission_id: int, volunteer, message: str = "") -> Application:
+    """Apply, or join the waiting list: never more active applications than places.
+
+    The mission row is locked (SELECT ... FOR UPDATE) while counting and inserting, so
+    hundreds of simultaneous applicants to the last place are served one at a time; the
+    unique constraint (mission, volunteer) stops a double application.
+    """
+    if not volunteer.is_authenticated or not volunteer.is_active:
+        raise ApplicationRefused("forbidden", "Sign in to apply.")
+    if volunteer.email_confirmed_at is None:
+        raise ApplicationRefused("unconfirmed", "Confirm your email address first.")
+    try:
+        with transaction.atomic():
+            mission = Mission.objects.select_for_update().get(pk=mission_id)
+            if not Mission.objects.public().filter(pk=mission.pk).exists():
+                raise ApplicationRefused("closed", "This mission takes no applications.")
+            if Application.objects.filter(mission=mission, volunteer=volunteer).exists():
+                raise ApplicationRefused("duplicate", "You already applied to this mission.")
+            active = mission.active_applications().count()
+            status = Application.Status.PENDING
+            if active >= mission.places:
+                if not mission.waiting_list:
+                    raise ApplicationRefused("full", "This mission is full.")
+                status = Application.Status.WAITLISTED
+            application = Application.objects.create(
+                mission=mission, volunteer=volunteer, message=message[:2000], status=status
+            )
+            notify(
+                volunteer,
+                mission,
+                "application",
+                f"application-received:{application.pk}",
+                event=status,
+            )
+            for membership in mission.organisation.memberships.select_related("user"):
+                notify(
+                    membership.user,
+                    mission,
+                    "application",
+                    f"application-manager:{application.pk}:{membership.user_id}",
+                    event="new_applicant",
+                    applicant=volunteer.get_full_name(),
+                )
+    except IntegrityError as exc:  # the same volunteer, twice at the same instant
+        raise ApplicationRefused("duplicate", "You already applied to this mission.") from exc
+    return application
+
+
+def set_status(application: Application, target: str, role: str, **fields) -> Application:
+    APPLICATION.check(application.status, target, role)
+    application.status = target
+    application.status_changed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.save()
+    return application
+
+
+def decide(application_id: int, manager, accept: bool, reason: str = "", text: str = ""):
+    with transaction.atomic():
+        application = Application.objects.select_related("mission").get(pk=application_id)
+        mission = Mission.objects.select_for_update().get(pk=application.mission_id)
+        role = mission_role(manager, mission) or ""
+        application = Application.objects.select_for_update().get(pk=application_id)
+        if accept:
+            set_status(application, Application.Status.ACCEPTED, role)
+            notify(
+                application.volunteer,
+                mission,
+                "application",
+                f"application-accepted:{application.pk}",
+                event="accepted",
+            )
+        else:
+            set_status(
+                application,
+                Application.Status.REFUSED,
+                role,
+                refusal_reason=reason or Application.RefusalReason.OTHER,
+                reason_text=text,
+            )
+            notify(
+                application.volunteer,
+                mission,
+                "application",
+                f"application-refused:{application.pk}",
+                event="refused",
+                reason=text,
+            )
+            promote(mission)
+    return application
+
+
+def cancel(application_id: int, volunteer, reason: str = "") -> Application:
+    with transaction.atomic():
+        application = Application.objects.get(pk=application_id, volunteer=volunteer)
+        mission = Mission.objects.select_for_update().get(pk=application.mission_id)
+        application = Application.objects.select_for_update().get(pk=application_id)
+        set_status(application, Application.Status.CANCELLED, VOLUNTEER, reason_text=reason)
+        for membership in mission.organisation.memberships.select_related("user"):
+            notify(
+                membership.user,
+                mission,
+                "application",
+                f"application-cancelled:{application.pk}:{membership.user_id}",
+                event="cancelled",
+                applicant=volunteer.get_full_name(),
+            )
+        promote(mission)
+    return application
+
+
+def promote(mission: Mission) -> list[Application]:
+    """Fill freed places from the waiting list, first come first served (mission locked)."""
+    free = mission.places - mission.active_applications().count()
+    if free <= 0:
+        return []
+    promoted = list(
+        mission.applications.select_for_update()
+        .filter(status=Application.Status.WAITLISTED)
+        .order_by("created_at", "pk")[:free]
+    )
+    for application in promoted:
+        set_status(application, Application.Status.PENDING, SYSTEM)
+        notify(
+            application.volunteer,
+            mission,
+            "application",
+            f"application-promoted:{application.pk}",
+            event="promoted",
+        )
+    return promoted
+
+
+def remind(day) -> int:
+    return _notify_accepted(day, "reminder", start_date=day)
+
+
+def follow_up(day) -> int:
+    return _notify_accepted(day, "followup", end_date=day)
+
+
+def _notify_accepted(day, event: str, **dates) -> int:
+    count = 0
+    applications = Application.objects.filter(
+        status=Application.Status.ACCEPTED, **{f"mission__{k}": v for k, v in dates.items()}
+    ).select_related("mission", "volunteer")
+    for application in applications:
+        with transaction.atomic():
+            notify(
+                application.volunteer,
+                application.mission,
+                "application",
+                f"application-{event}:{application.pk}:{day.isoformat()}",
+                event=event,
+            )
+        count += 1
+    return count
+
+
+def notify(user, mission: Mission, template: str, key: str, **context) -> None:
+    site = mission.sites.order_by("pk").first() or mission.organisation.site
+    queue_email(
+        to=user.email,
+        template=template,
+        idempotency_key=key,
+        site=site,
+        language=getattr(user, "language", "fr"),
+        context={
+            "first_name": user.first_name,
+            "mission": mission.title,
+            "organisation": mission.organisation.name,
+            "start_date": mission.start_date.isoformat() if mission.start_date else "",
+            **context,
+        },
+    )

@@ -1,0 +1,45 @@
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .geocoding import GeocodingUnavailable, geocode_mission
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    autoretry_for=(GeocodingUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
+    acks_late=True,
+    ignore_result=True,
+)
+def geocode(mission_id: int) -> str:
+    """After a mission's place changes: never in the request, retried while BAN is down."""
+    return geocode_mission(mission_id)
+
+
+@shared_task(ignore_result=True)
+def close_ended_missions() -> int:
+    from .services import close_ended
+
+    return close_ended(timezone.localdate())
+
+
+@shared_task(ignore_result=True)
+def send_reminders() -> int:
+    """The day before: accepted volunteers are reminded of their mission."""
+    from .services import remind
+
+    return remind(timezone.localdate() + timedelta(days=1))
+
+
+@shared_task(ignore_result=True)
+def send_followups() -> int:
+    """The day after: "did it happen?" to accepted volunteers."""
+    from .services import follow_up
+
+    return follow_up(timezone.localdate() - timedelta(days=1))
