@@ -1,0 +1,120 @@
+"""200 volunteers apply at the same instant to a mission with 10 places, over real HTTP."""
+
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.cache import SessionStore
+from django.utils import timezone
+
+from accounts.models import User
+from emails.models import OutboundEmail
+from missions import services
+from missions.models import Application, Mission
+from organisations.models import Organisation
+from tests.workers import free_port, worker_env
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_for(user) -> str:
+    """A real signed-in session in Redis, as the sign-in view would create it."""
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+@pytest.fixture
+def server(demo):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", "4", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/healthz", timeout=2)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):
+    organisation = Organisation.objects.get(slug="banque-alimentaire-rhone")
+    mission = Mission.objects.create(
+        organisation=organisation, title="Dernières places", slug="dernieres-places",
+        description="Tri", postal_code="69007", city="Lyon", latitude=45.75, longitude=4.84,
+        places=10, waiting_list=True, status=Mission.Status.VALIDATED,
+    )  # fmt: skip
+    mission.sites.add(demo["localhost"])
+    now = timezone.now()
+    volunteers = User.objects.bulk_create(
+        [
+            User(
+                email=f"rush{i}@example.com",
+                first_name=f"R{i}",
+                email_confirmed_at=now,
+                password="!",
+            )
+            for i in range(200)
+        ]  # fmt: skip
+    )
+    sessions = [session_for(v) for v in volunteers]
+    barrier = threading.Barrier(200)
+    results: list = []
+
+    def apply(session_key):
+        token = secrets.token_hex(16)  # a CSRF secret: cookie and header must match
+        barrier.wait(timeout=60)
+        try:
+            response = requests.post(
+                f"{server}/api/v1/missions/{mission.pk}/applications",
+                json={"message": "Disponible"},
+                headers={"Host": "localhost", "X-CSRFToken": token},
+                cookies={settings.SESSION_COOKIE_NAME: session_key, "csrftoken": token},
+                timeout=120,
+            )
+            results.append((response.status_code, response.json().get("status")))
+        except Exception as exc:  # noqa: BLE001 - counted as an error below
+            results.append((None, repr(exc)))
+
+    threads = [threading.Thread(target=apply, args=(key,)) for key in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+
+    assert len(results) == 200
+    assert {code for code, _ in results} == {201}, results[:5]
+    assert sum(1 for _, status in results if status == "pending") == 10
+    assert sum(1 for _, status in results if status == "waitlisted") == 190
+    assert mission.applications.filter(status="pending").count() == 10
+    assert mission.applications.filter(status="waitlisted").count() == 190
+
+    # One cancels: the first on the waiting list is promoted, and emailed exactly once.
+    leaving = mission.applications.filter(status="pending").first()
+    first_waiting = mission.applications.filter(status="waitlisted").order_by("created_at", "pk")[0]
+    services.cancel(leaving.pk, leaving.volunteer, reason="Empêchement")
+    first_waiting.refresh_from_db()
+    assert first_waiting.status == Application.Status.PENDING
+    assert mission.applications.filter(status__in=["pending", "accepted"]).count() == 10
+    keys = OutboundEmail.objects.filter(idempotency_key__startswith="application-promoted:")
+    assert list(keys.values_list("to_email", flat=True)) == [first_waiting.volunteer.email]
