@@ -18,4 +18,5 @@ urlpatterns = [
     path("espace/sessions/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("espace/supprimer/", views.delete_account, name="delete"),
     path("espace/export/", views.export, name="export"),
+    path("espace/candidatures/", views.my_applications, name="applications"),
 ]

@@ -8,6 +8,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -283,3 +284,28 @@ def export(request):
     response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
     return response
+
+
+@never_cache
+@login_required
+def my_applications(request):
+    """The volunteer's own applications (and only theirs), with cancellation."""
+    from django.shortcuts import get_object_or_404
+
+    from missions import services as mission_services
+    from missions.models import Application
+
+    mine = Application.objects.filter(volunteer=request.user).select_related(
+        "mission__organisation"
+    )
+    if request.method == "POST":
+        application = get_object_or_404(mine, pk=request.POST.get("application") or 0)
+        try:
+            mission_services.cancel(application.pk, request.user, request.POST.get("reason", ""))
+            messages.success(request, _("Your application is cancelled."))
+        except PermissionDenied:
+            messages.error(request, _("This application can no longer be cancelled."))
+        return redirect("accounts:applications")
+    return render(
+        request, "accounts/applications.html", {"applications": mine.order_by("-created_at")}
+    )

@@ -29,7 +29,16 @@ def ensure_moderators_group(site: Site) -> Group:
 
     group, _ = Group.objects.get_or_create(name=moderators_group_name(site))
     group.permissions.add(
-        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
+        *Permission.objects.filter(
+            content_type__app_label__in=["organisations", "missions"],
+            codename__in=[
+                "view_organisation",
+                "change_organisation",
+                "view_mission",
+                "change_mission",
+            ],
+        ),  # fmt: skip
     )
     return group
 
@@ -93,7 +102,7 @@ def invite(organisation: Organisation, email: str, invited_by) -> Invitation:
             context={
                 "organisation": organisation.name,
                 "invited_by": invited_by.get_full_name() if invited_by else "",
-                "action_path": f"/fr/associations/invitation/{invitation.token}/",
+                "action_path": f"/fr/espace-association/invitation/{invitation.token}/",
             },
         )
     return invitation

@@ -46,6 +46,7 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("search/", search_views.search, name="search"),
     path("", include("accounts.urls")),
+    path("", include("organisations.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -1,0 +1,181 @@
+"""Moderation in the Wagtail admin: queues per tenant, approve or refuse with a reason."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import ListingButton
+from wagtail.models import Site
+
+from missions import services as mission_services
+from missions.models import Application, Mission
+from portal.workflow import TransitionNotAllowed
+
+from . import services
+from .models import Organisation
+
+
+def moderated_sites(user):
+    if user.is_superuser:
+        return Site.objects.all()
+    return [site for site in Site.objects.all() if services.is_moderator(user, site)]
+
+
+class ReasonForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("validated", "validated"), ("refused", "refused")])
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refused" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why, the organisation will read it."))
+        return data
+
+
+class QueueIndexView(generic.IndexView):
+    site_field = "site"
+
+    def get_base_queryset(self):
+        sites = moderated_sites(self.request.user)
+        return super().get_base_queryset().filter(**{f"{self.site_field}__in": sites}).distinct()
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.status == "submitted":
+            url = reverse(f"{self.model._meta.model_name}_queue:moderate", args=[instance.pk])
+            buttons.append(ListingButton(_("Moderate"), url=url, icon_name="tick", priority=1))
+        return buttons
+
+
+class QueueViewSet(ModelViewSet):
+    """Read and moderate; editing is the organisation's own business (its dashboard)."""
+
+    add_to_admin_menu = True
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    index_view_class = QueueIndexView
+    list_filter = ["status"]
+    form_fields = ["status"]  # unused: no add or edit view
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(add_url_name=None, edit_url_name=None, **kwargs)
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(edit_url_name=None, **kwargs)
+
+    def get_urlpatterns(self):
+        keep = {"index", "index_results", "inspect"}
+        return [p for p in super().get_urlpatterns() if p.name in keep] + [
+            path("moderate/<int:pk>/", self.moderate_view, name="moderate")
+        ]
+
+    def scoped(self, request, pk):
+        index = self.index_view_class(model=self.model)
+        index.request = request
+        return get_object_or_404(index.get_base_queryset(), pk=pk)
+
+    def moderate_view(self, request, pk):
+        obj = self.scoped(request, pk)  # another tenant's item: 404
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                self.decide(obj, form.cleaned_data["decision"], request.user,
+                            form.cleaned_data["reason"])  # fmt: skip
+            except TransitionNotAllowed:
+                messages.error(request, _("This item is not waiting for moderation."))
+            else:
+                messages.success(request, _("Decision recorded; the organisation is emailed."))
+            return redirect(self.get_url_name("index"))
+        return TemplateResponse(
+            request,
+            "organisations/admin/moderate.html",
+            {"object": obj, "form": form, "index_url": reverse(self.get_url_name("index"))},
+            status=400 if request.method == "POST" else 200,
+        )
+
+
+class OrganisationQueue(QueueViewSet):
+    model = Organisation
+    name = "organisation_queue"
+    icon = "group"
+    menu_label = gettext_lazy("Organisations")
+    menu_order = 210
+    search_fields = ["name", "rna", "siret", "city"]
+    list_display = ["name", "type", "city", "status", Column("site", label=gettext_lazy("site")),
+                    DateColumn("created_at", label=gettext_lazy("created at"))]  # fmt: skip
+
+    def decide(self, obj, decision, user, reason):
+        services.move(obj, decision, user, reason)
+
+
+class MissionQueueIndexView(QueueIndexView):
+    site_field = "organisation__site"
+
+
+class MissionQueue(QueueViewSet):
+    model = Mission
+    name = "mission_queue"
+    icon = "tasks"
+    menu_label = gettext_lazy("Missions")
+    menu_order = 211
+    index_view_class = MissionQueueIndexView
+    search_fields = ["title", "city"]
+    list_display = [
+        "title",
+        Column("organisation", label=gettext_lazy("organisation")),
+        "city",
+        "status",
+        DateColumn("created_at", label=gettext_lazy("created at")),
+    ]
+
+    def decide(self, obj, decision, user, reason):
+        mission_services.move_mission(obj, decision, user, reason)
+
+
+class ModerationPanel(Component):
+    """Dashboard: what waits for moderation, and signups and applications per day."""
+
+    name = "moderation"
+    order = 50
+    template_name = "organisations/admin/panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context=None):
+        from accounts.models import User
+
+        sites = moderated_sites(self.request.user)
+        since = timezone.now() - timedelta(days=13)
+        signups = dict(
+            User.objects.filter(date_joined__gte=since, signup_site__in=sites)
+            .annotate(day=TruncDate("date_joined")).values_list("day").annotate(n=Count("pk"))
+        )  # fmt: skip
+        applications = dict(
+            Application.objects.filter(created_at__gte=since, mission__sites__in=sites)
+            .annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk"))
+        )  # fmt: skip
+        days = [(since + timedelta(days=i)).date() for i in range(14)]
+        peak = max([*signups.values(), *applications.values(), 1])
+        return {
+            "organisations": Organisation.objects.filter(
+                site__in=sites, status="submitted"
+            ).count(),
+            "missions": Mission.objects.filter(
+                organisation__site__in=sites, status="submitted"
+            ).count(),
+            "rows": [(day, signups.get(day, 0), applications.get(day, 0)) for day in days],
+            "peak": peak,
+        }

@@ -1,0 +1,204 @@
+"""The associations' dashboard: thin views over organisations.services and missions.services.
+
+Every URL is scoped to an organisation the signed-in user belongs to: another one is a 404
+(never a 403 that would confirm it exists). Pages are `private, no-store`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from missions import services as mission_services
+from missions.models import Application, Mission
+
+from . import exports, services
+from .forms import DecisionForm, InvitationForm, MissionForm, OrganisationForm
+from .models import Organisation
+
+
+def my_organisation(request, org_id) -> Organisation:
+    return get_object_or_404(Organisation.objects.filter(memberships__user=request.user), pk=org_id)
+
+
+def my_mission(request, org_id, mission_id) -> tuple[Organisation, Mission]:
+    organisation = my_organisation(request, org_id)
+    return organisation, get_object_or_404(organisation.missions, pk=mission_id)
+
+
+def private(view):
+    return never_cache(login_required(view))
+
+
+@private
+def home(request):
+    organisations = Organisation.objects.filter(memberships__user=request.user)
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organisation = form.save(commit=False)
+        base = slugify(organisation.name)[:180] or "organisation"
+        slug, n = base, 1
+        while Organisation.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        organisation = services.create(
+            site=request.site, creator=request.user, slug=slug,
+            **{f: form.cleaned_data[f] for f in form.Meta.fields},
+        )  # fmt: skip
+        return redirect("organisations:dashboard", org_id=organisation.pk)
+    return render(
+        request, "organisations/home.html", {"organisations": organisations, "form": form}
+    )
+
+
+@private
+def dashboard(request, org_id):
+    organisation = my_organisation(request, org_id)
+    missions = organisation.missions.annotate(
+        pending=Count("applications", filter=Q(applications__status="pending")),
+        waitlisted=Count("applications", filter=Q(applications__status="waitlisted")),
+        accepted=Count("applications", filter=Q(applications__status="accepted")),
+    ).order_by("-created_at")
+    counters = dict(
+        Application.objects.filter(mission__organisation=organisation)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return render(
+        request,
+        "organisations/dashboard.html",
+        {"organisation": organisation, "missions": missions, "counters": counters},
+    )
+
+
+@private
+@require_POST
+def submit_organisation(request, org_id):
+    organisation = my_organisation(request, org_id)
+    services.move(organisation, Organisation.Status.SUBMITTED, request.user)
+    messages.success(request, _("Submitted for moderation."))
+    return redirect("organisations:dashboard", org_id=org_id)
+
+
+@private
+def edit_mission(request, org_id, mission_id=None):
+    organisation = my_organisation(request, org_id)
+    mission = None
+    if mission_id is not None:
+        mission = get_object_or_404(organisation.missions, pk=mission_id)
+    form = MissionForm(request.POST or None, instance=mission)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            mission = form.save(commit=False)
+            mission.organisation = organisation
+            if not mission.slug:
+                base = slugify(mission.title)[:150] or "mission"
+                mission.slug = f"{base}-{organisation.pk}-{Mission.objects.count() + 1}"
+            mission.save()
+            mission.sites.add(request.site)
+            if request.POST.get("submit") and mission.status in ("draft", "refused"):
+                mission_services.move_mission(mission, Mission.Status.SUBMITTED, request.user)
+        messages.success(request, _("Mission saved."))
+        return redirect("organisations:dashboard", org_id=org_id)
+    return render(
+        request,
+        "organisations/mission_form.html",
+        {"organisation": organisation, "mission": mission, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def applicants_queryset(mission, request):
+    applications = mission.applications.select_related("volunteer").order_by("created_at")
+    status = request.GET.get("status", "")
+    if status in Application.Status.values:
+        applications = applications.filter(status=status)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        applications = applications.filter(
+            Q(volunteer__first_name__icontains=query)
+            | Q(volunteer__last_name__icontains=query)
+            | Q(volunteer__email__icontains=query)
+        )
+    return applications
+
+
+@private
+def applicants(request, org_id, mission_id):
+    organisation, mission = my_mission(request, org_id, mission_id)
+    if request.method == "POST":
+        form = DecisionForm(request.POST, mission=mission)
+        if not form.is_valid():
+            messages.error(request, _("Choose applications and an action."))
+        else:
+            done = 0
+            for application in form.cleaned_data["applications"]:
+                try:
+                    mission_services.decide(
+                        application.pk, request.user, form.cleaned_data["action"] == "accept",
+                        form.cleaned_data["reason"], form.cleaned_data["text"],
+                    )  # fmt: skip
+                    done += 1
+                except PermissionDenied:
+                    pass  # not in a state that allows it: skipped
+            messages.success(request, _("%(n)d applications updated.") % {"n": done})
+        return redirect(request.get_full_path())
+    return render(
+        request,
+        "organisations/applicants.html",
+        {
+            "organisation": organisation,
+            "mission": mission,
+            "applications": applicants_queryset(mission, request)[:500],
+            "statuses": Application.Status.choices,
+            "reasons": Application.RefusalReason.choices,
+        },
+    )
+
+
+@private
+def export_applicants(request, org_id, mission_id, fmt):
+    organisation, mission = my_mission(request, org_id, mission_id)
+    if fmt not in exports.FORMATS:
+        raise Http404
+    data, content_type = exports.applicants(applicants_queryset(mission, request), fmt)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="candidatures-{mission.pk}.{fmt}"'
+    return response
+
+
+@private
+def team(request, org_id):
+    organisation = my_organisation(request, org_id)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invite(organisation, form.cleaned_data["email"], request.user)
+        messages.success(request, _("Invitation sent."))
+        return redirect("organisations:team", org_id=org_id)
+    return render(
+        request,
+        "organisations/team.html",
+        {
+            "organisation": organisation,
+            "memberships": organisation.memberships.select_related("user"),
+            "invitations": organisation.invitations.filter(accepted_at__isnull=True),
+            "form": form,
+        },
+    )
+
+
+@private
+def accept_invitation(request, token):
+    if request.method == "POST":
+        membership = services.accept_invitation(token, request.user)
+        if membership is None:
+            return render(request, "accounts/link_invalid.html", status=400)
+        return redirect("organisations:dashboard", org_id=membership.organisation_id)
+    return render(request, "accounts/link_confirm.html", {"action": _("Join the team")})

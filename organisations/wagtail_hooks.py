@@ -1,0 +1,16 @@
+from wagtail import hooks
+
+from .admin_views import MissionQueue, ModerationPanel, OrganisationQueue
+
+
+@hooks.register("register_admin_viewset")
+def register_queues():
+    return [OrganisationQueue(), MissionQueue()]
+
+
+@hooks.register("construct_homepage_panels")
+def add_moderation_panel(request, panels):
+    from .admin_views import moderated_sites
+
+    if moderated_sites(request.user):
+        panels.append(ModerationPanel(request))
