@@ -4,7 +4,8 @@ from datetime import date
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 
@@ -21,6 +22,16 @@ api = NinjaAPI(
     openapi_url="/schema",
     docs_url="/docs",
 )
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_input(request, exc):
+    """Bad input is a 400 with the fields named, like the rest of the portal's API."""
+    return api.create_response(
+        request,
+        {"error": "invalid", "message": "Some fields are invalid.", "fields": exc.errors},
+        status=400,
+    )
 
 
 class OrganisationOut(Schema):
@@ -57,7 +68,7 @@ class MissionOut(Schema):
 
 
 class ApplicationIn(Schema):
-    message: str = ""
+    message: str = Field("", max_length=2000)
 
 
 class ApplicationOut(Schema):

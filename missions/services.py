@@ -170,6 +170,15 @@ def decide(application_id: int, manager, accept: bool, reason: str = "", text: s
     return application
 
 
+def mark_attendance(application_id: int, manager, happened: bool) -> Application:
+    """After the mission: did the accepted volunteer come?"""
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        role = mission_role(manager, application.mission) or ""
+        target = Application.Status.DONE if happened else Application.Status.NO_SHOW
+        return set_status(application, target, role)
+
+
 def cancel(application_id: int, volunteer, reason: str = "") -> Application:
     with transaction.atomic():
         application = Application.objects.get(pk=application_id, volunteer=volunteer)

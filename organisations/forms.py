@@ -56,7 +56,8 @@ class InvitationForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    ACTIONS = [("accept", _("Accept")), ("refuse", _("Refuse"))]
+    ACTIONS = [("accept", _("Accept")), ("refuse", _("Refuse")), ("done", _("Came")),
+               ("no_show", _("Did not come"))]  # fmt: skip
     action = forms.ChoiceField(choices=ACTIONS)
     applications = forms.ModelMultipleChoiceField(queryset=None)
     reason = forms.ChoiceField(

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "organisations"
+MISSION = "espace-association/<int:org_id>/missions/<int:mission_id>"
 
 urlpatterns = [
     path("espace-association/", views.home, name="home"),
@@ -10,11 +11,10 @@ urlpatterns = [
     path("espace-association/<int:org_id>/", views.dashboard, name="dashboard"),
     path("espace-association/<int:org_id>/soumettre/", views.submit_organisation, name="submit"),
     path("espace-association/<int:org_id>/equipe/", views.team, name="team"),
-    path("espace-association/<int:org_id>/missions/nouvelle/", views.edit_mission, name="new_mission"),
-    path("espace-association/<int:org_id>/missions/<int:mission_id>/", views.edit_mission,
-         name="edit_mission"),
-    path("espace-association/<int:org_id>/missions/<int:mission_id>/candidatures/", views.applicants,
-         name="applicants"),
-    path("espace-association/<int:org_id>/missions/<int:mission_id>/candidatures.<str:fmt>",
-         views.export_applicants, name="export"),
-]  # fmt: skip
+    path(
+        "espace-association/<int:org_id>/missions/nouvelle/", views.edit_mission, name="new_mission"
+    ),
+    path(f"{MISSION}/", views.edit_mission, name="edit_mission"),
+    path(f"{MISSION}/candidatures/", views.applicants, name="applicants"),
+    path(f"{MISSION}/candidatures.<str:fmt>", views.export_applicants, name="export"),
+]

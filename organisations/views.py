@@ -139,12 +139,18 @@ def applicants(request, org_id, mission_id):
             messages.error(request, _("Choose applications and an action."))
         else:
             done = 0
+            action = form.cleaned_data["action"]
             for application in form.cleaned_data["applications"]:
                 try:
-                    mission_services.decide(
-                        application.pk, request.user, form.cleaned_data["action"] == "accept",
-                        form.cleaned_data["reason"], form.cleaned_data["text"],
-                    )  # fmt: skip
+                    if action in ("done", "no_show"):
+                        mission_services.mark_attendance(
+                            application.pk, request.user, action == "done"
+                        )
+                    else:
+                        mission_services.decide(
+                            application.pk, request.user, action == "accept",
+                            form.cleaned_data["reason"], form.cleaned_data["text"],
+                        )  # fmt: skip
                     done += 1
                 except PermissionDenied:
                     pass  # not in a state that allows it: skipped

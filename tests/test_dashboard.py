@@ -140,7 +140,9 @@ def test_invitations(world, django_user_model):
     invitation = Invitation.objects.get(email="new@example.com")
     assert OutboundEmail.objects.filter(idempotency_key=f"invitation:{invitation.pk}").exists()
     newcomer = confirmed("new@example.com")
-    joined = client_for(newcomer).post(f"/fr/espace-association/invitation/{invitation.token}/", **H)
+    joined = client_for(newcomer).post(
+        f"/fr/espace-association/invitation/{invitation.token}/", **H
+    )
     assert joined.status_code == 302
     assert Membership.objects.filter(organisation=w["org"], user=newcomer).exists()
     again = client_for(confirmed("late@example.com")).post(
