@@ -27,12 +27,14 @@ class MissionForm(forms.ModelForm):
         model = Mission
         fields = ["title", "description", "domain", "activity", "audience", "is_remote",
                   "address", "postal_code", "city", "start_date", "end_date", "is_recurring",
-                  "schedule", "places", "waiting_list", "prerequisites", "minimum_age"]  # fmt: skip
+                  "schedule", "places", "waiting_list", "prerequisites", "minimum_age",
+                  "sites"]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             "prerequisites": forms.Textarea(attrs={"rows": 3}),
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
+            "sites": forms.CheckboxSelectMultiple,
         }
 
     def clean_description(self):

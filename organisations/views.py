@@ -93,7 +93,8 @@ def edit_mission(request, org_id, mission_id=None):
     mission = None
     if mission_id is not None:
         mission = get_object_or_404(organisation.missions, pk=mission_id)
-    form = MissionForm(request.POST or None, instance=mission)
+    initial = {} if mission else {"sites": [request.site]}
+    form = MissionForm(request.POST or None, instance=mission, initial=initial)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             mission = form.save(commit=False)
@@ -102,7 +103,9 @@ def edit_mission(request, org_id, mission_id=None):
                 base = slugify(mission.title)[:150] or "mission"
                 mission.slug = f"{base}-{organisation.pk}-{Mission.objects.count() + 1}"
             mission.save()
-            mission.sites.add(request.site)
+            form.save_m2m()
+            if not mission.sites.exists():
+                mission.sites.add(request.site)
             if request.POST.get("submit") and mission.status in ("draft", "refused"):
                 mission_services.move_mission(mission, Mission.Status.SUBMITTED, request.user)
         messages.success(request, _("Mission saved."))

@@ -126,6 +126,7 @@ def test_mission_editor_validates_and_submits(world):
     good = client.post(url, {"title": "Maraude", "description": html,
                              "audience": "all", "places": 4, "postal_code": "75011",
                              "city": "Paris", "minimum_age": 18, "waiting_list": "on",
+                             "sites": [world["a"]["org"].site.pk],
                              "submit": "1"}, **H)  # fmt: skip
     assert good.status_code == 302
     mission = Mission.objects.get(title="Maraude")
