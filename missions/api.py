@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import django_auth
 
 from portal.cache import has_session, public_header
@@ -95,12 +94,46 @@ def cacheable(request, response: HttpResponse):
         response["Cache-Control"] = public_header()
 
 
-@api.get("/missions", response=list[MissionOut], tags=["missions"])
-@paginate(PageNumberPagination, page_size=20)
-def list_missions(request, response: HttpResponse):
-    """Open missions of this portal, soonest first."""
+class SearchOut(Schema):
+    count: int | None
+    page: int
+    results: list[dict]
+    facets: dict
+    degraded: bool
+
+
+@api.get("/missions", response={200: SearchOut, 400: dict}, tags=["missions"])
+def list_missions(
+    request,
+    response: HttpResponse,
+    q: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    postal_code: str = "",
+    radius_km: float | None = None,
+    domain: str = "",
+    activity: str = "",
+    remote: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    audience: str = "",
+    page: int = 1,
+):
+    """Public missions of this portal: full text (`q`), around a place (`lat`/`lng` or
+    `postal_code`, `radius_km` up to 200), filters, facet counts, 20 per page. Sorted by
+    distance when a place is given, else relevance, else start date."""
+    from search.missions import InvalidSearch, parse, search
+
+    try:
+        params = parse(request.GET)
+    except InvalidSearch as invalid:
+        return Status(
+            400, {"error": "invalid", "message": "Invalid search.", "fields": invalid.fields}
+        )
     cacheable(request, response)
-    return public_missions(request)
+    found = search(request.site, params)
+    return Status(200, {"count": found.count, "page": found.page, "results": found.results,
+                        "facets": found.facets, "degraded": found.degraded})  # fmt: skip
 
 
 @api.get("/missions/{mission_id}", response={200: MissionOut, 404: ErrorOut}, tags=["missions"])

@@ -1,9 +1,11 @@
 """Missions offered by organisations, and volunteers' applications to them."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
@@ -58,25 +60,14 @@ class PostalCode(models.Model):
 
 
 class MissionQuerySet(models.QuerySet):
-    def with_places(self):
-        return self.annotate(
-            active_count=Count(
-                "applications", filter=Q(applications__status__in=Application.ACTIVE)
-            )
-        )
-
     def public(self, site=None):
         """Visible to volunteers: validated, organisation validated, not ended, room or list."""
         today = timezone.localdate()
-        query = (
-            self.filter(
-                Q(end_date__isnull=True) | Q(end_date__gte=today),
-                status=Mission.Status.VALIDATED,
-                organisation__status=Organisation.Status.VALIDATED,
-            )
-            .with_places()
-            .filter(Q(active_count__lt=models.F("places")) | Q(waiting_list=True))
-        )
+        query = self.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            status=Mission.Status.VALIDATED,
+            organisation__status=Organisation.Status.VALIDATED,
+        ).filter(Q(active_count__lt=models.F("places")) | Q(waiting_list=True))
         return query.filter(sites=site) if site is not None else query
 
 
@@ -134,6 +125,9 @@ class Mission(models.Model):
         _("schedule"), max_length=200, blank=True, help_text=_("e.g. every Tuesday, 9am-12pm")
     )
     places = models.PositiveIntegerField(_("places"), default=1)
+    # Pending + accepted applications, kept by missions.services under the mission's row lock:
+    # public listings and search filter on it without counting applications.
+    active_count = models.PositiveIntegerField(default=0, editable=False)
     waiting_list = models.BooleanField(_("waiting list when full"), default=True)
     prerequisites = models.TextField(_("prerequisites"), blank=True)
     minimum_age = models.PositiveSmallIntegerField(_("minimum age"), default=16)
@@ -141,6 +135,9 @@ class Mission(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     refusal_reason = models.TextField(_("reason"), blank=True)
+    # Full text (title A, organisation B, description C) in the `french_unaccent` configuration
+    # (search/migrations): French stemming, accents ignored. Kept by search.index.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,7 +145,11 @@ class Mission(models.Model):
 
     class Meta:
         verbose_name = _("mission")
-        indexes = [models.Index(fields=["status", "end_date"], name="mission_status_end")]
+        indexes = [
+            models.Index(fields=["status", "end_date"], name="mission_status_end"),
+            models.Index(fields=["latitude", "longitude"], name="mission_lat_lng"),
+            GinIndex(fields=["search_vector"], name="mission_search"),
+        ]
 
     def __str__(self):
         return self.title
@@ -177,10 +178,7 @@ class Mission(models.Model):
 
     @property
     def places_left(self) -> int:
-        active = getattr(self, "active_count", None)
-        if active is None:
-            active = self.active_applications().count()
-        return max(self.places - active, 0)
+        return max(self.places - self.active_count, 0)
 
 
 class Application(models.Model):

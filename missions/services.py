@@ -104,6 +104,8 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
             application = Application.objects.create(
                 mission=mission, volunteer=volunteer, message=message[:2000], status=status
             )
+            if status == Application.Status.PENDING:
+                Mission.objects.filter(pk=mission.pk).update(active_count=active + 1)
             notify(
                 volunteer,
                 mission,
@@ -123,6 +125,12 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
     except IntegrityError as exc:  # the same volunteer, twice at the same instant
         raise ApplicationRefused("duplicate", "You already applied to this mission.") from exc
     return application
+
+
+def recount(mission: Mission) -> None:
+    """Refresh the denormalised active count (the caller holds the mission's row lock)."""
+    mission.active_count = mission.active_applications().count()
+    Mission.objects.filter(pk=mission.pk).update(active_count=mission.active_count)
 
 
 def set_status(application: Application, target: str, role: str, **fields) -> Application:
@@ -166,6 +174,7 @@ def decide(application_id: int, manager, accept: bool, reason: str = "", text: s
                 event="refused",
                 reason=text,
             )
+            recount(mission)
             promote(mission)
     return application
 
@@ -194,6 +203,7 @@ def cancel(application_id: int, volunteer, reason: str = "") -> Application:
                 event="cancelled",
                 applicant=volunteer.get_full_name(),
             )
+        recount(mission)
         promote(mission)
     return application
 
@@ -217,6 +227,8 @@ def promote(mission: Mission) -> list[Application]:
             f"application-promoted:{application.pk}",
             event="promoted",
         )
+    if promoted:
+        recount(mission)
     return promoted
 
 

@@ -45,6 +45,7 @@ if settings.DEBUG:
 # Public site, per language (/fr/..., /en/...). Wagtail's page tree is the catch-all.
 urlpatterns += i18n_patterns(
     path("search/", search_views.search, name="search"),
+    path("missions/", search_views.missions, name="missions"),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),
     path("", include(wagtail_urls)),

@@ -49,3 +49,24 @@ def run_search(site, query: str, number: str) -> list[dict]:
     except (PageNotAnInteger, EmptyPage):
         page = paginator.page(1)
     return [{"title": p.title, "url": p.get_url()} for p in page.object_list]
+
+
+@public_cache
+def missions(request):
+    """The volunteers' mission search page (same search as GET /api/v1/missions)."""
+    from missions.models import Domain
+
+    from .missions import InvalidSearch, parse, search
+
+    errors, found = {}, None
+    try:
+        params = parse(request.GET)
+        found = search(request.site, params)
+    except InvalidSearch as invalid:
+        errors = invalid.fields
+    return TemplateResponse(
+        request,
+        "search/missions.html",
+        {"found": found, "errors": errors, "domains": Domain.objects.all(), "query": request.GET},
+        status=400 if errors else 200,
+    )

@@ -257,12 +257,12 @@ def test_api_lists_public_missions_of_this_portal(client, demo):
     response = client.get("/api/v1/missions", **H)
     assert response.status_code == 200
     body = response.json()
-    titles = {m["title"] for m in body["items"]}
+    titles = {m["title"] for m in body["results"]}
     assert "Trier les denrées collectées" in titles
     assert "Appeler les personnes âgées isolées" not in titles  # the other portal's
-    assert body["count"] == len(body["items"])
+    assert body["count"] == len(body["results"])
     assert response["Cache-Control"].startswith("public")
-    first = body["items"][0]
+    first = body["results"][0]
     assert {"places_left", "organisation", "latitude", "start_date"} <= set(first)
     detail = client.get(f"/api/v1/missions/{first['id']}", **H)
     assert detail.status_code == 200 and detail.json()["title"] == first["title"]

@@ -1,0 +1,200 @@
+"""Finding a mission: text (French, accents ignored), around a place, filters, facets, cache."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from missions.models import Activity, Domain, Mission, PostalCode
+from organisations.models import Organisation
+from search import index
+from search.missions import InvalidSearch, Params, parse, queryset, search
+from tenants.switches import apply
+
+pytestmark = pytest.mark.django_db
+H = {"HTTP_HOST": "localhost"}
+
+
+@pytest.fixture
+def catalogue(demo):
+    org = Organisation.objects.create(
+        site=demo["localhost"], name="Secours Populaire Lyonnais", slug="spl", rna="W691234567",
+        status=Organisation.Status.VALIDATED,
+    )  # fmt: skip
+    health = Domain.objects.create(name="Santé", slug="sante-test")
+    visits = Activity.objects.create(name="Visites", slug="visites-test", domain=health)
+
+    def make(slug, title, lat, lng, **fields):
+        mission = Mission.objects.create(
+            organisation=org, slug=slug, title=title, description=fields.pop("description", ""),
+            postal_code=fields.pop("postal_code", "69001"), city=fields.pop("city", "Lyon"),
+            latitude=lat, longitude=lng, places=3, status=Mission.Status.VALIDATED, **fields,
+        )  # fmt: skip
+        mission.sites.add(demo["localhost"])
+        return mission
+
+    return {
+        "eleves": make(
+            "eleves",
+            "Aide aux devoirs des élèves",
+            45.764,
+            4.835,
+            description="<p>Soutien scolaire en français</p>",
+        ),  # fmt: skip
+        "visites": make(
+            "visites", "Visites aux personnes âgées", 45.75, 4.85, domain=health, activity=visits
+        ),  # fmt: skip
+        "marseille": make(
+            "marseille", "Maraude à Marseille", 43.296, 5.37, city="Marseille", postal_code="13001"
+        ),  # fmt: skip
+        "remote": make(
+            "remote", "Appels de convivialité", None, None, is_remote=True, postal_code="", city=""
+        ),  # fmt: skip
+        "past": make(
+            "past",
+            "Collecte terminée des élèves",
+            45.76,
+            4.84,
+            end_date=timezone.localdate() - datetime.timedelta(days=2),
+        ),  # fmt: skip
+    }
+
+
+def ids(found):
+    return [r["id"] for r in found.results]
+
+
+def test_french_stemming_and_accents(catalogue, demo):
+    site = demo["localhost"]
+    for words in ("eleve", "élèves", "ELEVES", "devoir"):
+        assert catalogue["eleves"].pk in ids(search(site, parse({"q": words}))), words
+    assert catalogue["past"].pk not in ids(search(site, parse({"q": "eleve"})))  # ended
+    assert catalogue["visites"].pk in ids(search(site, parse({"q": "agee"})))
+    # The organisation's name is searched too.
+    assert len(ids(search(site, parse({"q": "populaire"})))) == 4
+
+
+def test_around_a_place_sorted_by_distance(catalogue, demo):
+    found = search(demo["localhost"], parse({"lat": "45.76", "lng": "4.84", "radius_km": "10"}))
+    found_ids = ids(found)
+    assert found_ids.index(catalogue["eleves"].pk) < found_ids.index(catalogue["visites"].pk)
+    assert catalogue["marseille"].pk not in found_ids and catalogue["remote"].pk not in found_ids
+    distances = [r["distance_km"] for r in found.results]
+    assert distances == sorted(distances) and distances[-1] <= 10
+    far = search(demo["localhost"], parse({"lat": "45.76", "lng": "4.84", "radius_km": "200"}))
+    assert catalogue["marseille"].pk not in ids(far)  # ~280 km
+    PostalCode.objects.get_or_create(
+        code="13001", city="MARSEILLE 01", defaults={"latitude": 43.2999, "longitude": 5.3841}
+    )
+    near_marseille = search(demo["localhost"], parse({"postal_code": "13001", "radius_km": "5"}))
+    assert ids(near_marseille) == [catalogue["marseille"].pk]
+
+
+def test_filters_and_facets(catalogue, demo):
+    site = demo["localhost"]
+    found = search(site, parse({"domain": "sante-test"}))
+    assert ids(found) == [catalogue["visites"].pk]
+    remote = search(site, parse({"remote": "true"}))
+    assert catalogue["remote"].pk in ids(remote) and catalogue["eleves"].pk not in ids(remote)
+    everything = search(site, parse({}))
+    assert everything.facets["domain"]["sante-test"] == 1
+    assert everything.facets["remote"]["remote"] == 1
+    assert everything.facets["remote"]["on_site"] >= 3
+    assert everything.count == sum(everything.facets["remote"].values())
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"radius_km": "10000"}, "radius_km"),
+        ({"page": "-1"}, "page"),
+        ({"q": "x" * 513}, "q"),
+        ({"domain": "nope"}, "domain"),
+        ({"lat": "91", "lng": "2"}, "lat"),
+        ({"lat": "45"}, "lat"),
+        ({"postal_code": "ABCDE"}, "postal_code"),
+        ({"date_from": "hier"}, "date_from"),
+        ({"remote": "peut-être"}, "remote"),
+        ({"audience": "martians"}, "audience"),
+    ],
+)
+def test_bad_input_names_the_field(raw, field, demo):
+    with pytest.raises(InvalidSearch) as invalid:
+        parse(raw)
+    assert field in invalid.value.fields
+
+
+def test_api_search_and_bad_input(client, catalogue):
+    response = client.get("/api/v1/missions?q=eleve&lat=45.76&lng=4.84&radius_km=20", **H)
+    assert response.status_code == 200
+    body = response.json()
+    assert [r["title"] for r in body["results"]] == ["Aide aux devoirs des élèves"]
+    assert set(body["facets"]) == {"domain", "activity", "remote"}
+    bad = client.get("/api/v1/missions?radius_km=10000&page=-1", **H)
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"radius_km", "page"}
+    assert client.get("/api/v1/missions?lat=abc&lng=1", **H).status_code == 400
+    assert client.get("/api/v1/missions?q=" + "x" * 600, **H).status_code == 400
+
+
+def test_search_page(client, catalogue):
+    page = client.get("/fr/missions/?q=visites", **H)
+    assert page.status_code == 200 and "Visites aux personnes âgées" in page.text
+    assert page["Cache-Control"].startswith("public")
+    assert client.get("/fr/missions/?radius_km=999", **H).status_code == 400
+
+
+def test_results_are_cached_and_invalidated_when_a_mission_changes(
+    catalogue, demo, django_capture_on_commit_callbacks
+):
+    site = demo["localhost"]
+    assert not search(site, parse({"q": "maraude"})).cached
+    assert search(site, parse({"q": "maraude"})).cached
+    mission = catalogue["marseille"]
+    with django_capture_on_commit_callbacks(execute=True):
+        mission.title = "Maraude solidaire"
+        mission.save()
+    fresh = search(site, parse({"q": "maraude"}))
+    assert not fresh.cached and fresh.results[0]["title"] == "Maraude solidaire"
+
+
+def test_degraded_mode_serves_cache_then_a_lighter_query(catalogue, demo):
+    site = demo["localhost"]
+    warm = search(site, parse({"q": "visites"}))
+    apply(site, degraded_mode=True)
+    assert search(site, parse({"q": "visites"})).cached
+    light = search(site, parse({"q": "eleve"}))
+    assert light.degraded and light.count is None and light.facets == {}
+    assert ids(light) == [catalogue["eleves"].pk]
+    assert warm.count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
+    """EXPLAIN over generated data: no sequential scan on missions for text + place."""
+    from django.core.management import call_command
+
+    call_command("generate_dataset", missions=30000, organisations=300, volunteers=2000,
+                 applications=4000, verbosity=0)  # fmt: skip
+    site = demo["localhost"]
+    searches = [
+        {"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"},
+        {"lat": "45.76", "lng": "4.84", "radius_km": "5"},
+        {"q": "soutien scolaire"},
+    ]
+    for raw in searches:
+        sql, params = queryset(site, parse(raw)).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert not re.search(r"Seq Scan on missions_mission\s", plan), plan
+        assert "missions_mission" in plan
+
+
+def test_index_version_bumps(catalogue):
+    before = index.version()
+    index.bump()
+    assert index.version() == before + 1
+    assert Params(q="x").key() != Params(q="y").key()
