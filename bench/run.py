@@ -426,7 +426,7 @@ def signup_body(email: str) -> dict:
     }
 
 
-def bench_db(query: str, params=()) -> list:
+def bench_db(query: str, params=None) -> list:
     import psycopg
 
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
@@ -730,7 +730,78 @@ def bench_nginx(server, seconds: int, warmup: int) -> dict:
     }
 
 
-SCENARIOS = ("email", "signup", "pages")
+def ensure_dataset() -> dict:
+    """The March 2020 scale in the bench database, generated once (minutes)."""
+    rows = bench_db("SELECT count(*) FROM missions_mission WHERE slug LIKE 'gen-%'")[0][0]
+    if rows < 100_000:
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "manage.py", "generate_dataset", "-v0"],
+            cwd=ROOT, env=bench_env(), check=True,
+        )  # fmt: skip
+        return {"generated_in_s": round(time.monotonic() - started, 1)}
+    return {"generated_in_s": None}
+
+
+def bench_search(seconds: int, warmup: int) -> dict:
+    """GET /api/v1/missions on 100,000 missions: uncached (text + radius + facets) and cached,
+    next to the bare view; latencies from wrk with 32 connections (so they include queueing)
+    and from single requests one at a time (the latency one search costs)."""
+    report = ensure_dataset()
+    with Gunicorn(RESULTS / "gunicorn-search.log") as server:
+        run_wrk(server, "/_ping", warmup, "reference.lua", "search-warmup")
+        reference = run_wrk(server, "/_ping", seconds, "reference.lua", "search-reference")
+        uncached = run_wrk(server, "/api/v1/missions", seconds, "search.lua", "search-uncached",
+                           SEARCH_MODE="uncached")  # fmt: skip
+        cached = run_wrk(server, "/api/v1/missions", seconds, "search.lua", "search-cached",
+                         SEARCH_MODE="cached")  # fmt: skip
+        report["sequential_ms"] = sequential_latencies(server)
+    report.update(
+        reference_req_per_s=reference["req_per_s"],
+        reference_latency_ms=reference["latency_ms"],
+        uncached=uncached,
+        cached=cached,
+        goals_ms={"uncached_p95": 50, "cached_p95": 5},
+    )
+    return report
+
+
+def sequential_latencies(server, count: int = 200) -> dict:
+    import random
+    import statistics
+
+    import requests
+
+    session = requests.Session()
+    cities = [(48.86, 2.38), (45.75, 4.84), (43.30, 5.38), (50.63, 3.06), (43.60, 1.44)]
+    words = ["distribution", "soutien scolaire", "visite", "maraude", "collecte"]
+
+    def measure(url):
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            response = session.get(server.base + url(), headers={"Host": "localhost"}, timeout=10)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, response.text[:200]
+        times.sort()
+        return {"p50": round(statistics.median(times), 2),
+                "p95": round(times[int(len(times) * 0.95) - 1], 2)}  # fmt: skip
+
+    def uncached_url():
+        lat, lng = random.choice(cities)
+        lat, lng = lat + random.uniform(-0.3, 0.3), lng + random.uniform(-0.4, 0.4)
+        q, radius = random.choice(words), random.randint(5, 30)
+        return f"/api/v1/missions?q={q}&lat={lat:.5f}&lng={lng:.5f}&radius_km={radius}"
+
+    fixed = "/api/v1/missions?q=distribution&lat=48.86&lng=2.38&radius_km=20"
+    return {
+        "uncached": measure(uncached_url),
+        "cached": measure(lambda: fixed),
+        "reference": measure(lambda: "/_ping"),
+    }
+
+
+SCENARIOS = ("email", "signup", "pages", "search")
 
 
 def main(argv=None):
@@ -752,7 +823,7 @@ def main(argv=None):
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
-    if {"signup", "pages"} & set(args.scenarios) and not shutil.which("wrk"):
+    if {"signup", "pages", "search"} & set(args.scenarios) and not shutil.which("wrk"):
         raise SystemExit(
             "bench: the signup scenario needs wrk: apt-get install -y wrk (make bench does it)"
         )
@@ -803,6 +874,17 @@ def main(argv=None):
                 if "skipped" not in n
                 else n["skipped"]
             )
+        )
+    if "search" in args.scenarios:
+        report["search"] = r = bench_search(args.seconds, args.warmup)
+        seq = r["sequential_ms"]
+        print(
+            f"search (100,000 missions): one at a time p50/p95 uncached {seq['uncached']['p50']}/"
+            f"{seq['uncached']['p95']} ms, cached {seq['cached']['p50']}/{seq['cached']['p95']} ms"
+            f", bare view {seq['reference']['p50']}/{seq['reference']['p95']} ms; under wrk -c32 "
+            f"uncached {r['uncached']['req_per_s']} req/s (p95 {r['uncached']['latency_ms']['p95']}"
+            f" ms), cached {r['cached']['req_per_s']} req/s (p95 {r['cached']['latency_ms']['p95']}"
+            f" ms), bare view {r['reference_req_per_s']} req/s"
         )
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
     print(f"report: {RESULTS / 'report.json'}")

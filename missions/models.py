@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
+from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from organisations.models import Organisation
@@ -71,7 +72,7 @@ class MissionQuerySet(models.QuerySet):
         return query.filter(sites=site) if site is not None else query
 
 
-class Mission(models.Model):
+class Mission(index.Indexed, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
@@ -142,6 +143,16 @@ class Mission(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MissionQuerySet.as_manager()
+
+    # For a deployment that moves text search to Wagtail's Elasticsearch/OpenSearch backend
+    # (MISSION_SEARCH_BACKEND): what that index holds. PostgreSQL search uses search_vector.
+    search_fields = [
+        index.SearchField("title", boost=3),
+        index.SearchField("description"),
+        index.RelatedFields("organisation", [index.SearchField("name")]),
+        index.FilterField("status"),
+        index.FilterField("is_remote"),
+    ]
 
     class Meta:
         verbose_name = _("mission")

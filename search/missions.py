@@ -11,11 +11,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, FloatField, Q, Value
+from django.db.models import Case, Count, F, FloatField, Q, Value, When
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
+from wagtail.search.backends import get_search_backend
 
 from missions.geocoding import coordinates_for_postal_code
 from missions.models import Activity, Domain, Mission
@@ -142,6 +144,14 @@ def distance_km(lat: float, lng: float):
 
 def queryset(site, params: Params):
     missions = Mission.objects.public(site)
+    if params.q and settings.MISSION_SEARCH_BACKEND != "postgres":
+        # Text in Wagtail's backend (Elasticsearch/OpenSearch), place and filters in SQL.
+        ids = text_matches(params.q)
+        missions, order = filtered(missions.filter(pk__in=ids), params)
+        if not params.has_place:
+            rank = Case(*[When(pk=pk, then=n) for n, pk in enumerate(ids)], default=len(ids))
+            missions, order = missions.annotate(rank=rank), ["rank", "pk"]
+        return missions.order_by(*order)
     order = ["start_date", "pk"]
     if params.q:
         if connection.vendor == "postgresql":
@@ -154,6 +164,13 @@ def queryset(site, params: Params):
             missions = missions.filter(
                 Q(title__icontains=params.q) | Q(description__icontains=params.q)
             )
+    missions, place_order = filtered(missions, params)
+    return missions.order_by(*(place_order or order))
+
+
+def filtered(missions, params: Params):
+    """Place (bounding box on the indexed columns, then exact distance) and the filters."""
+    order = None
     if params.has_place:
         dlat = params.radius_km / 111.0
         dlng = params.radius_km / (111.32 * max(math.cos(math.radians(params.lat)), 0.01))
@@ -179,7 +196,14 @@ def queryset(site, params: Params):
         missions = missions.filter(Q(end_date__isnull=True) | Q(end_date__gte=params.date_from))
     if params.date_to:
         missions = missions.filter(Q(start_date__isnull=True) | Q(start_date__lte=params.date_to))
-    return missions.order_by(*order)
+    return missions, order
+
+
+def text_matches(q: str, limit: int = 2000) -> list[int]:
+    """Ids of the missions matching `q` in the configured Wagtail search backend, best first."""
+    backend = get_search_backend(settings.MISSION_SEARCH_BACKEND)
+    found = backend.search(q, Mission.objects.filter(status=Mission.Status.VALIDATED))
+    return [mission.pk for mission in found[:limit]]
 
 
 def facets(missions) -> dict:

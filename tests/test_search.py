@@ -198,3 +198,17 @@ def test_index_version_bumps(catalogue):
     index.bump()
     assert index.version() == before + 1
     assert Params(q="x").key() != Params(q="y").key()
+
+
+def test_text_search_can_move_to_a_wagtail_search_backend(catalogue, demo, settings):
+    """MISSION_SEARCH_BACKEND names a Wagtail backend (Elasticsearch in a large deployment;
+    here Wagtail's database backend): text from it, place and filters still in SQL."""
+    from django.core.management import call_command
+
+    settings.MISSION_SEARCH_BACKEND = "default"
+    call_command("update_index", verbosity=0)
+    site = demo["localhost"]
+    assert ids(search(site, parse({"q": "devoirs"}))) == [catalogue["eleves"].pk]
+    near = search(site, parse({"q": "visites", "lat": "45.76", "lng": "4.84", "radius_km": "10"}))
+    assert ids(near) == [catalogue["visites"].pk]
+    assert catalogue["past"].pk not in ids(search(site, parse({"q": "collecte"})))

@@ -268,6 +268,10 @@ BAN_API_URL = env("BAN_API_URL", default="https://api-adresse.data.gouv.fr/")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)
 GEOCODER_RETRIES = env.int("GEOCODER_RETRIES", default=2)
 
+# Text search of missions: "postgres" (full text in the missions table), or the alias of a
+# Wagtail search backend (WAGTAILSEARCH_BACKENDS), e.g. an Elasticsearch/OpenSearch one.
+MISSION_SEARCH_BACKEND = env("MISSION_SEARCH_BACKEND", default="postgres")
+
 # --- CDN ------------------------------------------------------------------------------------
 CDN_S_MAXAGE = env.int("CDN_S_MAXAGE", default=60)
 CDN_STALE_WHILE_REVALIDATE = env.int("CDN_STALE_WHILE_REVALIDATE", default=300)
