@@ -1,5 +1,7 @@
 """Cross-cutting middleware."""
 
+import html
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 
@@ -42,3 +44,36 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         if request.path_info.startswith("/api/"):
             return response
         return super().process_response(request, response)
+
+
+class AdminPermissionDeniedMiddleware:
+    """A refused admin action answers 403, not Wagtail's redirect to the dashboard.
+
+    Wagtail sends browsers that lack a permission back to the dashboard with an error
+    message; an editor of one portal trying another portal's page should get a plain 403
+    (scripts already do). Placed after MessageMiddleware, so the message is dropped unsent.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 302 or not request.path_info.startswith("/admin/"):
+            return response
+        from django.urls import reverse
+        from django.utils.translation import gettext
+        from django.views.defaults import permission_denied
+
+        if response.url != reverse("wagtailadmin_home"):
+            return response
+        storage = getattr(request, "_messages", None)
+        queued = getattr(storage, "_queued_messages", [])
+        denied = gettext("Sorry, you do not have permission to access this area.")
+        # Wagtail's admin messages are rendered HTML: compare the unescaped text.
+        refusals = [m for m in queued if denied in html.unescape(str(m.message))]
+        if not refusals:
+            return response
+        for message in refusals:
+            queued.remove(message)
+        return permission_denied(request, PermissionError("admin permission denied"))

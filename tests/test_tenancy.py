@@ -92,14 +92,12 @@ XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
 
 def assert_denied(client, method, url, data=None):
-    """Wagtail answers 403 to scripts and redirects browsers to the dashboard with an error."""
+    """403 for scripts and for browsers alike (not Wagtail's redirect to the dashboard)."""
     send = getattr(client, method)
     scripted = send(url, data or {}, HTTP_HOST="localhost", **XHR)
     assert scripted.status_code == 403
-    browser = send(url, data or {}, HTTP_HOST="localhost", follow=True)
-    assert browser.redirect_chain[0] == ("/admin/", 302)
-    errors = [m for m in browser.context["messages"] if m.level_tag == "error"]
-    assert errors, "the dashboard must say why the editor was sent back"
+    browser = send(url, data or {}, HTTP_HOST="localhost")
+    assert browser.status_code == 403
 
 
 def test_editor_cannot_edit_or_publish_another_portals_pages(client, demo, editor_of):
