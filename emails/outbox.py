@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from wagtail.models import Site
 
@@ -35,7 +36,7 @@ def queue_email(
             to_email=to.strip(), template=template, idempotency_key=idempotency_key,
             site=site, language=language, context=context or {},
         )  # fmt: skip
-        transaction.on_commit(lambda: enqueue([email.pk]), robust=True)
+        transaction.on_commit(kick, robust=True)
         return email
     try:
         with transaction.atomic():  # savepoint: a duplicate must not break the caller's transaction
@@ -49,8 +50,36 @@ def queue_email(
             )
     except IntegrityError:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(lambda: enqueue([email.pk]), robust=True)
+    transaction.on_commit(kick, robust=True)
     return email
+
+
+KICK_KEY = "emails:outbox:kick"
+
+
+def kick() -> None:
+    """After a commit: make sure a drain task is queued, for the price of one Redis SET NX.
+
+    During a spike, thousands of commits a second share the drain that is already queued
+    (it deletes the key when it starts, then claims everything due), instead of publishing
+    one Celery message each. A commit that lands after the drain started sets the key again
+    and queues the next one, so nothing waits for the sweeper unless the broker is down.
+    """
+    from .tasks import drain_outbox
+
+    try:
+        if not cache.add(KICK_KEY, 1, timeout=5):
+            return  # a drain is queued and has not started: it will see this row
+    except Exception:
+        pass  # Redis away: publish anyway
+    try:
+        drain_outbox.apply_async(retry=False)
+    except Exception:  # kombu raises transport-specific errors
+        logger.warning("Broker unreachable, outbox left to the sweeper", exc_info=True)
+        try:
+            cache.delete(KICK_KEY)
+        except Exception:
+            pass
 
 
 def enqueue(ids: list[int]) -> bool:

@@ -1,4 +1,5 @@
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
@@ -23,6 +24,27 @@ def send_outbox(ids: list[int]) -> int:
         deliver(group)
         sent += len(group.records)
     return sent
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def drain_outbox(max_seconds: float = 30.0) -> int:
+    """Send everything due, batch after batch, then stop (see emails.outbox.kick)."""
+    from django.core.cache import cache
+
+    from .outbox import KICK_KEY
+
+    cache.delete(KICK_KEY)  # commits from now on queue the next drain
+    sent, deadline = 0, time.monotonic() + max_seconds
+    while True:
+        groups = claim([])
+        if not groups:
+            return sent
+        for group in groups:
+            deliver(group)
+            sent += len(group.records)
+        if time.monotonic() > deadline:
+            drain_outbox.apply_async()  # long backlog: hand over to a fresh task
+            return sent
 
 
 @shared_task(ignore_result=True)
