@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -59,17 +60,18 @@ def api_signup(request):
         return json_error(400, "invalid_json", "The request body must be a JSON object.")
     if not isinstance(payload, dict):
         return json_error(400, "invalid_json", "The request body must be a JSON object.")
+    language = payload.get("language") if payload.get("language") in ("fr", "en") else "fr"
     form = SignupForm.from_json(payload)
-    if not form.is_valid():
-        return json_error(
-            400,
-            "invalid",
-            "Some fields are invalid.",
-            fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
-        )
+    with translation.override(language):  # field errors in the page's language
+        if not form.is_valid():
+            return json_error(
+                400,
+                "invalid",
+                "Some fields are invalid.",
+                fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
+            )
     if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
         return rate_limited(limited)
-    language = payload.get("language") if payload.get("language") in ("fr", "en") else "fr"
     try:
         services.signup(site=request.site, language=language, data=form.cleaned_data)
     except services.SignupsClosed:

@@ -279,3 +279,11 @@ def test_fifty_simultaneous_signups_with_one_address_make_one_account(live_serve
     assert sorted(set(results)) == [202] and len(results) == 50
     assert User.objects.filter(email="same.person@example.com").count() == 1
     assert OutboundEmail.objects.filter(template="account_confirmation").count() == 1
+
+
+@pytest.mark.parametrize(
+    "language, text", [("fr", "Saisissez un code postal"), ("en", "Enter a 5-digit")]
+)
+def test_field_errors_speak_the_pages_language(client, demo, language, text):
+    response = post(client, {**VALID, "postal_code": "1", "language": language})
+    assert text in response.json()["fields"]["postal_code"][0]
