@@ -1,7 +1,5 @@
 """The outbox: every email the portal sends is first a row here, written with its cause."""
 
-import uuid
-
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -60,10 +58,6 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.to_email} ({self.status})"
-
-    @classmethod
-    def new_request_key(cls) -> uuid.UUID:
-        return uuid.uuid4()
 
 
 class SuppressedAddress(models.Model):

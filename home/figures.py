@@ -6,6 +6,7 @@ kept, not recomputed, in degraded mode) so that a popular home page costs no cou
 
 from django.core.cache import cache
 
+from missions.models import Mission
 from tenants.models import PortalSettings
 
 FIGURES_TTL = 60
@@ -22,7 +23,7 @@ def live_counts(site) -> dict:
 
         counts = {
             "volunteers": User.objects.filter(signup_site=site, is_active=True).count(),
-            "missions": public_missions(site).count(),
+            "missions": Mission.objects.public(site).count(),
             "organisations": Organisation.objects.filter(
                 site=site, status=Organisation.Status.VALIDATED
             ).count(),
@@ -45,12 +46,6 @@ def key_figures(site, blocks) -> list[dict]:
     return figures
 
 
-def public_missions(site):
-    from missions.models import Mission
-
-    return Mission.objects.public(site)
-
-
 def open_missions(site, count: int) -> list:
     if not count:
         return []
@@ -66,7 +61,7 @@ def open_missions(site, count: int) -> list:
                 "organisation": m.organisation.name,
                 "places": m.places,
             }
-            for m in public_missions(site)
+            for m in Mission.objects.public(site)
             .select_related("organisation")
             .order_by("start_date")[:count]
         ]

@@ -79,9 +79,6 @@ class Organisation(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def is_manager(self, user) -> bool:
-        return self.memberships.filter(user=user).exists()
-
 
 class Membership(models.Model):
     organisation = models.ForeignKey(
