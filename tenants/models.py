@@ -7,8 +7,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Site
+
+from .forms import PortalSettingsForm
 
 
 class SiteAlias(models.Model):
@@ -49,7 +52,18 @@ class PortalSettings(BaseSiteSetting):
         blank=True,
         help_text=_(
             "The hostname visitors use. Changing it moves the portal: the former hostname keeps "
-            "answering with a permanent redirect to this one."
+            "answering with a permanent redirect to this one. Only a domain the operators allow; "
+            "an editor's change is a request, applied by an administrator."
+        ),
+    )
+    requested_domain = models.CharField(
+        _("requested public domain"),
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "A move an editor asked for: an administrator applies it by entering it as the "
+            "public domain."
         ),
     )
     signups_open = models.BooleanField(_("signups open"), default=True)
@@ -66,8 +80,20 @@ class PortalSettings(BaseSiteSetting):
     reply_to = models.EmailField(_("email reply-to"), blank=True)
 
     # Fields whose every change is written to the switch log.
-    AUDITED = ("public_domain", "signups_open", "degraded_mode", "banner_message", "banner_level",
-               "sender_name", "reply_to")  # fmt: skip
+    AUDITED = ("public_domain", "requested_domain", "signups_open", "degraded_mode",
+               "banner_message", "banner_level", "sender_name", "reply_to")  # fmt: skip
+
+    base_form_class = PortalSettingsForm
+    panels = [
+        FieldPanel("public_domain"),
+        FieldPanel("requested_domain", read_only=True),
+        FieldPanel("signups_open"),
+        FieldPanel("degraded_mode"),
+        FieldPanel("banner_message"),
+        FieldPanel("banner_level"),
+        FieldPanel("sender_name"),
+        FieldPanel("reply_to"),
+    ]
 
     class Meta:
         verbose_name = _("portal settings")
@@ -86,15 +112,20 @@ class PortalSettings(BaseSiteSetting):
         return cached[1]
 
     def save(self, *args, **kwargs):
+        if self.public_domain and self.site_id and self.public_domain != self.site.hostname:
+            self.requested_domain = ""  # a move settles any pending request
         super().save(*args, **kwargs)
         _switches.pop(self.site_id, None)
 
     def clean(self):
-        from .switches import validate_domain
+        from .switches import normalize_hostname, validate_domain
 
         if self.public_domain:
-            self.public_domain = self.public_domain.strip().lower().rstrip(".")
-            validate_domain(self.site, self.public_domain)
+            self.public_domain = normalize_hostname(self.public_domain)
+            try:
+                validate_domain(self.site, self.public_domain)
+            except ValidationError as exc:
+                raise ValidationError({"public_domain": exc.messages}) from exc
 
 
 class SwitchChange(models.Model):

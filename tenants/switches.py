@@ -3,10 +3,15 @@
 Editors change them in the Wagtail admin (Settings → Portal settings); operators with
 `manage.py portal_switch`. Both save PortalSettings, and the signals here do the rest, after
 the transaction commits: the switch log, the domain move, the cache purge.
+
+The public domain is special: it is where every email link points. A portal only moves to a
+domain on the operators' allow-list (PORTAL_DOMAINS), and only a superuser or an operator
+moves it; an editor's new domain is recorded as a request.
 """
 
 import contextvars
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
@@ -21,18 +26,76 @@ from .models import PortalSettings, SiteAlias, SwitchChange, is_hostname
 switch_source = contextvars.ContextVar("switch_source", default=("admin", None))
 
 
+def normalize_hostname(hostname: str) -> str:
+    return hostname.strip().lower().rstrip(".")
+
+
+def domain_allowed(hostname: str, allowed: list[str] | None = None) -> bool:
+    """Is `hostname` on the operators' allow-list (settings.PORTAL_DOMAINS)?
+
+    ".gouv.fr" allows gouv.fr and every name under it; "jeveuxaider.fr" that name only. The
+    list is the operators', not the editors': a portal's domain is where its email links
+    point, so moving it to a host someone else controls would hand them every token.
+    """
+    hostname = normalize_hostname(hostname)
+    for entry in settings.PORTAL_DOMAINS if allowed is None else allowed:
+        entry = normalize_hostname(entry)
+        if entry.startswith("."):
+            if hostname == entry[1:] or hostname.endswith(entry):
+                return True
+        elif entry and hostname == entry:
+            return True
+    return False
+
+
 def validate_domain(site: Site, hostname: str) -> None:
+    """The one check of a portal's public domain, for the admin and the command alike.
+
+    Staying on the current hostname is always fine; moving needs a well-formed hostname on
+    PORTAL_DOMAINS that no other portal answers on.
+    """
     is_hostname(hostname)
+    if hostname != site.hostname and not domain_allowed(hostname):
+        if not settings.PORTAL_DOMAINS:
+            raise ValidationError(
+                _("Portals cannot move: no domain is allowed (PORTAL_DOMAINS is not set).")
+            )
+        raise ValidationError(
+            _("%(hostname)s is not among the domains portals may move to (PORTAL_DOMAINS).")
+            % {"hostname": hostname}
+        )
     taken = Site.objects.filter(hostname=hostname).exclude(pk=site.pk).exists()
     aliased = SiteAlias.objects.filter(hostname=hostname).exclude(site=site).exists()
     if taken or aliased:
-        raise ValidationError({"public_domain": _("This hostname belongs to another portal.")})
+        raise ValidationError(_("This hostname belongs to another portal."))
+
+
+def may_move(user) -> bool:
+    """Only superusers move a portal from the admin (operators, from the command line)."""
+    return bool(user is not None and user.is_superuser)
+
+
+def public_domain_to_save(portal: PortalSettings, hostname: str, user, *, changed: bool) -> str:
+    """The public domain an admin form saves; an editor's new domain is only a request.
+
+    A superuser's choice moves the portal. Anyone else's, once valid, is kept in
+    `requested_domain` (so the switch log records who asked) and the portal stays where it
+    is, until a superuser enters it as the public domain.
+    """
+    hostname = normalize_hostname(hostname)
+    site = portal.site
+    if hostname == site.hostname or may_move(user):
+        return hostname
+    if changed:
+        validate_domain(site, hostname)
+        portal.requested_domain = hostname
+    return site.hostname
 
 
 @transaction.atomic
 def switch_domain(site: Site, new_hostname: str) -> bool:
     """Make `new_hostname` the site's hostname; the old one becomes an alias (redirects)."""
-    new_hostname = new_hostname.strip().lower().rstrip(".")
+    new_hostname = normalize_hostname(new_hostname)
     site = Site.objects.select_for_update().get(pk=site.pk)
     if site.hostname == new_hostname:
         return False

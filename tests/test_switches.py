@@ -93,9 +93,9 @@ def test_admin_change_is_logged_with_who_and_what(client, demo, editor):
 
 
 def test_domain_switch_from_the_admin_redirects_the_old_host(
-    client, demo, editor, django_capture_on_commit_callbacks
+    client, demo, django_capture_on_commit_callbacks
 ):
-    client.force_login(editor)
+    client.force_login(get_user_model().objects.create_superuser("root@example.com", "x"))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             settings_url(demo["localhost"]),

@@ -9,3 +9,5 @@ GEOCODER = env("GEOCODER", default="missions.geocoding.PostalCodeGeocoder")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# The demo portals may move under .localhost (base: unset, no move at all).
+PORTAL_DOMAINS = env.list("PORTAL_DOMAINS", default=[".localhost"])

@@ -37,3 +37,5 @@ ALLOWED_HOSTS = ["*"]
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:6379/13")
 # Never the real BAN from tests: the postal-code table (the BAN adapter's tests use a fake).
 GEOCODER = "missions.geocoding.PostalCodeGeocoder"
+# The demo portals may move under .localhost (base: unset, no move at all).
+PORTAL_DOMAINS = env.list("PORTAL_DOMAINS", default=[".localhost"])

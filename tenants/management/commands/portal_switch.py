@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from tenants import hosts
 from tenants.models import PortalSettings
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--degraded", choices=ON_OFF)
         parser.add_argument("--signups", choices=OPEN_CLOSED)
 
+    @no_translations  # operators read English, like the command's own messages
     def handle(self, hostname, domain, degraded, signups, **options):
         from wagtail.models import Site
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         try:
             apply(site, source="command", **changes)
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
+            raise CommandError("Nothing changed: " + "; ".join(exc.messages)) from exc
         site.refresh_from_db()
         portal = PortalSettings.for_site(site)
         self.stdout.write(
