@@ -47,7 +47,7 @@ def queue_link_email(user, template, purpose, key, site, language, *, to=None, f
                      **context):  # fmt: skip
     """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`."""
     with translation.override(language):
-        path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose)])
+        path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose, site)])
     return queue_email(
         to=to or user.email,
         template=template,

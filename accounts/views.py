@@ -126,8 +126,11 @@ def signup_submit(request):
 
 
 def link_view(request, token, purpose: str, max_age: int, action: str, act):
-    """GET shows a button, POST acts: mail scanners that prefetch links change nothing."""
-    user = read_token(token, purpose, max_age)
+    """GET shows a button, POST acts: mail scanners that prefetch links change nothing.
+
+    A link only works on the portal that sent it (see accounts.tokens).
+    """
+    user = read_token(token, purpose, max_age, request.site)
     if user is None:
         return render(request, "accounts/link_invalid.html", status=400)
     if request.method != "POST":

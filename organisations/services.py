@@ -109,8 +109,10 @@ def invite(organisation: Organisation, email: str, invited_by) -> Invitation:
 
 
 @transaction.atomic
-def accept_invitation(token: str, user) -> Membership | None:
-    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+def accept_invitation(token: str, user, site: Site) -> Membership | None:
+    """Only on the portal of the organisation, whose email carried the link."""
+    invitations = Invitation.objects.select_for_update(of=("self",))
+    invitation = invitations.filter(token=token, organisation__site=site).first()
     if invitation is None or not invitation.is_usable:
         return None
     invitation.accepted_at = timezone.now()

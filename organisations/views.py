@@ -206,7 +206,7 @@ def team(request, org_id):
 @private
 def accept_invitation(request, token):
     if request.method == "POST":
-        membership = services.accept_invitation(token, request.user)
+        membership = services.accept_invitation(token, request.user, request.site)
         if membership is None:
             return render(request, "accounts/link_invalid.html", status=400)
         return redirect("organisations:dashboard", org_id=membership.organisation_id)

@@ -202,7 +202,7 @@ def new_user(demo):
 
 def test_confirmation_link_confirms_signs_in_and_works_once(client, demo):
     user = new_user(demo)
-    url = f"/fr/compte/confirmer/{make_token(user, 'confirm')}/"
+    url = f"/fr/compte/confirmer/{make_token(user, 'confirm', demo['localhost'])}/"
     page = client.get(url, HTTP_HOST="localhost")
     assert page.status_code == 200
     user.refresh_from_db()
@@ -218,13 +218,15 @@ def test_confirmation_link_confirms_signs_in_and_works_once(client, demo):
 
 def test_forged_expired_or_misused_tokens_are_refused(demo, settings):
     user = new_user(demo)
-    token = make_token(user, "confirm")
-    assert read_token(token, "confirm", 60) == user
-    assert read_token(token, "login", 60) is None  # wrong purpose
-    assert read_token(token[:-2] + "xx", "confirm", 60) is None
-    forged = signing.dumps({"u": user.pk, "p": "confirm", "s": "0"}, salt=SALT)
-    assert read_token(forged, "confirm", 60) is None
-    assert read_token(token, "confirm", -1) is None  # expired
+    site = demo["localhost"]
+    token = make_token(user, "confirm", site)
+    assert read_token(token, "confirm", 60, site) == user
+    assert read_token(token, "login", 60, site) is None  # wrong purpose
+    assert read_token(token, "confirm", 60, demo["covid19.localhost"]) is None  # wrong portal
+    assert read_token(token[:-2] + "xx", "confirm", 60, site) is None
+    forged = signing.dumps({"u": user.pk, "p": "confirm", "t": site.pk, "s": "0"}, salt=SALT)
+    assert read_token(forged, "confirm", 60, site) is None
+    assert read_token(token, "confirm", -1, site) is None  # expired
 
 
 def test_magic_link_request_answers_the_same_for_unknown_addresses(client, demo):
@@ -241,7 +243,7 @@ def test_magic_link_request_answers_the_same_for_unknown_addresses(client, demo)
 
 def test_magic_link_signs_in(client, demo):
     user = new_user(demo)
-    url = f"/fr/compte/lien/{make_token(user, 'login')}/"
+    url = f"/fr/compte/lien/{make_token(user, 'login', demo['localhost'])}/"
     assert client.post(url, HTTP_HOST="localhost").status_code == 302
     assert client.get("/fr/espace/", HTTP_HOST="localhost").status_code == 200
     assert Client().post(url, HTTP_HOST="localhost").status_code == 400  # used

@@ -88,7 +88,7 @@ def test_email_change_to_a_taken_address_is_refused_at_confirmation(signed_in, v
     User.objects.create_user("taken@example.com")
     signed_in.post("/fr/espace/email/", {"email": "taken@example.com"}, **H)
     volunteer.refresh_from_db()
-    url = f"/fr/compte/email/{make_token(volunteer, 'change-email')}/"
+    url = f"/fr/compte/email/{make_token(volunteer, 'change-email', demo['localhost'])}/"
     assert Client().post(url, **H).status_code == 409
     volunteer.refresh_from_db()
     assert volunteer.email == "lea@example.com"
