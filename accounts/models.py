@@ -46,6 +46,11 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, default="fr")
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
+    # Set by the public signup only: the purge of never-confirmed accounts deletes these and
+    # nothing else (accounts made in the admin have no confirmation to wait for).
+    signed_up_publicly = models.BooleanField(
+        _("signed up on a public form"), default=False, db_default=False, editable=False
+    )
     pending_email = models.EmailField(_("new email awaiting confirmation"), blank=True)
     availability = models.JSONField(_("availability"), default=list, blank=True)
     interests = models.JSONField(_("domains of interest"), default=list, blank=True)

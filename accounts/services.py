@@ -77,6 +77,7 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
         birth_date=data["birth_date"],
         phone=data.get("phone", ""),
         signup_site=site,
+        signed_up_publicly=True,
         language=language,
         consent_at=timezone.now(),
     )
@@ -206,16 +207,22 @@ def export_data(user: User) -> dict:
 
 
 def purge_unconfirmed(older_than_days: int | None = None, chunk: int = 1000) -> int:
-    """Delete accounts never confirmed after the documented delay (never staff)."""
+    """Delete public signups never confirmed after the documented delay.
+
+    Only accounts the public signup created (`signed_up_publicly`): accounts made in the
+    Wagtail admin (editors, moderators, administrators) never confirm an address and must
+    not vanish. Staff, superusers and group members are kept even if so marked.
+    """
     days = older_than_days or settings.ACCOUNT_UNCONFIRMED_PURGE_DAYS
     cutoff = timezone.now() - timedelta(days=days)
     total = 0
     while True:
         ids = list(
             User.objects.filter(
-                email_confirmed_at__isnull=True, date_joined__lt=cutoff, is_staff=False
+                signed_up_publicly=True, email_confirmed_at__isnull=True, date_joined__lt=cutoff,
+                is_staff=False, is_superuser=False, groups=None,
             ).values_list("pk", flat=True)[:chunk]
-        )
+        )  # fmt: skip
         if not ids:
             return total
         total += User.objects.filter(pk__in=ids).delete()[1].get("accounts.User", 0)
