@@ -12,6 +12,10 @@ Scenarios (all by default, or name them: `python -m bench.run email`):
           (bench/profile_signup.py): the SQL of one signup, where its wall time goes, cProfile.
           Needs wrk (`make bench` installs it). Any non-202 or socket error makes the run
           invalid: the report says so and the command exits with status 1.
+  pages   the anonymous home page: warm page cache, uncached, nginx micro-cache.
+  search  mission search on 100,000 missions, uncached and cached.
+  outage  what each Redis costs when it is down (cache, then broker, then sessions): home
+          page and signups next to the same figures with every Redis up, same processes.
 """
 
 import argparse
@@ -801,7 +805,97 @@ def sequential_latencies(server, count: int = 200) -> dict:
     }
 
 
-SCENARIOS = ("email", "signup", "pages", "search")
+def bench_outage(seconds: int, warmup: int) -> dict:
+    """What each Redis costs when it is down: one gunicorn (production settings) with a cache,
+    a sessions and a broker Redis of its own, measured all up, then with the cache down, then
+    the broker too, then the sessions too. Every figure sits next to the all-up one."""
+    from tests.workers import RedisServer
+
+    redises = {name: RedisServer().start() for name in ("cache", "sessions", "broker")}
+    nonce = time.strftime("%Y%m%d%H%M%S") + "o"
+    env = {
+        "REDIS_URL": redises["cache"].url,
+        "SESSION_REDIS_URL": redises["sessions"].url,
+        "CELERY_BROKER_URL": redises["broker"].url,
+    }
+    runs: dict[str, dict] = {}
+    try:
+        with Gunicorn(RESULTS / "gunicorn-outage.log", env=env) as server:
+            for _ in range(3):
+                assert server.get("/fr/").status_code == 200
+            cookie, token = csrf_pair(server)
+            csrf = {"CSRF_COOKIE": cookie, "CSRF_TOKEN": token}
+
+            def measure(state: str, *what: str) -> None:
+                runs[state] = {}
+                if "ping" in what:
+                    runs[state]["ping"] = run_wrk(
+                        server, "/_ping", seconds, "reference.lua", f"outage-{state}-ping"
+                    )
+                if "home" in what:
+                    runs[state]["home"] = run_wrk(
+                        server, "/fr/", seconds, "reference.lua", f"outage-{state}-home"
+                    )
+                if "signup" in what:
+                    runs[state]["signup"] = run_wrk(
+                        server, "/", seconds, "signup.lua", f"outage-{state}-signup",
+                        SIGNUP_NONCE=f"{nonce}{state}", **csrf,
+                    )  # fmt: skip
+                    runs[state]["signup"]["db"] = count_created(f"{nonce}{state}")
+
+            run_wrk(server, "/_ping", warmup, "reference.lua", "outage-warmup")
+            measure("all_up", "ping", "home", "signup")
+            redises["cache"].stop()
+            measure("cache_down", "ping", "home", "signup")
+            redises["broker"].stop()
+            measure("cache_and_broker_down", "signup")
+            redises["sessions"].stop()
+            measure("all_down", "home")
+            alive = server.alive()
+    finally:
+        for redis_server in redises.values():
+            redis_server.stop()
+    problems = [] if alive else ["gunicorn did not answer /_ping after the run"]
+    for state, figures in runs.items():
+        for kind, run in figures.items():
+            errors = {k: v for k, v in run["errors"].items() if v}
+            if errors:
+                problems.append(f"{state} {kind}: wrk errors {errors}")
+            if kind == "signup":
+                others = {k: v for k, v in run["statuses"].items() if k != "202"}
+                if others or run["db"]["users"] < run["statuses"].get("202", 0):
+                    problems.append(f"{state} signup: {others}, {run['db']}")
+    up, down = runs["all_up"], runs["cache_down"]
+    return {
+        "valid": not problems,
+        "problems": problems,
+        "req_per_s": {
+            state: {kind: run["req_per_s"] for kind, run in figures.items()}
+            for state, figures in runs.items()
+        },
+        "ratios": {
+            "home_cache_down_vs_all_up": round(
+                down["home"]["req_per_s"] / up["home"]["req_per_s"], 3
+            ),
+            "home_cache_down_vs_ping": round(
+                down["home"]["req_per_s"] / down["ping"]["req_per_s"], 3
+            ),
+            "home_all_down_vs_all_up": round(
+                runs["all_down"]["home"]["req_per_s"] / up["home"]["req_per_s"], 3
+            ),
+            "signup_cache_down_vs_all_up": round(
+                down["signup"]["req_per_s"] / up["signup"]["req_per_s"], 3
+            ),
+            "signup_cache_and_broker_down_vs_all_up": round(
+                runs["cache_and_broker_down"]["signup"]["req_per_s"] / up["signup"]["req_per_s"],
+                3,
+            ),
+        },
+        "runs": runs,
+    }
+
+
+SCENARIOS = ("email", "signup", "pages", "search", "outage")
 
 
 def main(argv=None):
@@ -823,7 +917,7 @@ def main(argv=None):
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
-    if {"signup", "pages", "search"} & set(args.scenarios) and not shutil.which("wrk"):
+    if {"signup", "pages", "search", "outage"} & set(args.scenarios) and not shutil.which("wrk"):
         raise SystemExit(
             "bench: the signup scenario needs wrk: apt-get install -y wrk (make bench does it)"
         )
@@ -886,6 +980,21 @@ def main(argv=None):
             f" ms), cached {r['cached']['req_per_s']} req/s (p95 {r['cached']['latency_ms']['p95']}"
             f" ms), bare view {r['reference_req_per_s']} req/s"
         )
+    if "outage" in args.scenarios:
+        report["outage"] = o = bench_outage(args.seconds, args.warmup)
+        rates, ratios = o["req_per_s"], o["ratios"]
+        print(
+            f"outage: home {rates['all_up']['home']} req/s all up, "
+            f"{rates['cache_down']['home']} with the cache Redis down "
+            f"(x{ratios['home_cache_down_vs_all_up']}), {rates['all_down']['home']} with all "
+            f"three down; signups {rates['all_up']['signup']}/s all up, "
+            f"{rates['cache_down']['signup']}/s cache down, "
+            f"{rates['cache_and_broker_down']['signup']}/s cache and broker down "
+            f"(x{ratios['signup_cache_and_broker_down_vs_all_up']}); bare view "
+            f"{rates['all_up']['ping']} req/s"
+        )
+        if not o["valid"]:
+            print(f"outage: INVALID RUN {o['problems']}")
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
     print(f"report: {RESULTS / 'report.json'}")
     if "signup" in report and not report["signup"]["valid"]:

@@ -67,19 +67,15 @@ def kick() -> None:
     """
     from .tasks import drain_outbox
 
-    try:
-        if not cache.add(KICK_KEY, 1, timeout=5):
-            return  # a drain is queued and has not started: it will see this row
-    except Exception:
-        pass  # Redis away: publish anyway
+    # True: ours to queue; False: a drain is queued and has not started, it will see this
+    # row; None: the cache Redis is away (django-redis IGNORE_EXCEPTIONS), so publish anyway.
+    if cache.add(KICK_KEY, 1, timeout=5) is False:
+        return
     try:
         drain_outbox.apply_async(retry=False)
     except Exception:  # kombu raises transport-specific errors
         logger.warning("Broker unreachable, outbox left to the sweeper", exc_info=True)
-        try:
-            cache.delete(KICK_KEY)
-        except Exception:
-            pass
+        cache.delete(KICK_KEY)
 
 
 def enqueue(ids: list[int]) -> bool:

@@ -2,7 +2,13 @@
 
 They are the page's only queries beyond the page itself; cached for a minute in Redis (and
 kept, not recomputed, in degraded mode) so that a popular home page costs no counting.
+
+Each process also remembers the last value it saw, with the moment it was computed: while the
+cache Redis is away (reads are misses, portal.settings.base.redis_cache), a process serves that
+copy until it is a minute old and then counts once, instead of counting on every request.
 """
+
+import time
 
 from django.core.cache import cache
 
@@ -11,25 +17,45 @@ from tenants.models import PortalSettings
 
 FIGURES_TTL = 60
 
+# key -> (time.time() when computed, value): the last value this process saw.
+_last_known: dict[str, tuple[float, object]] = {}
+
+
+def remembered(key: str, site, compute, degraded_value):
+    """The value under `key`: from this process while fresh, else Redis, else `compute()`.
+
+    In degraded mode nothing is computed: the last known value, however old, or
+    `degraded_value`.
+    """
+    now = time.time()
+    local = _last_known.get(key)
+    if local is not None and now - local[0] < FIGURES_TTL:
+        return local[1]
+    stored = cache.get(key)
+    if stored is None:
+        if PortalSettings.cached_for_site(site).degraded_mode:
+            return local[1] if local is not None else degraded_value
+        stored = (now, compute())
+        cache.set(key, stored, FIGURES_TTL)
+    _last_known[key] = stored
+    return stored[1]
+
 
 def live_counts(site) -> dict:
-    key = f"home:counts:{site.pk}"
-    counts = cache.get(key)
-    if counts is None:
-        if PortalSettings.cached_for_site(site).degraded_mode:
-            return {}  # degraded: no counting; the page shows typed figures only
+    def count():
         from accounts.models import User
         from organisations.models import Organisation
 
-        counts = {
+        return {
             "volunteers": User.objects.filter(signup_site=site, is_active=True).count(),
             "missions": Mission.objects.public(site).count(),
             "organisations": Organisation.objects.filter(
                 site=site, status=Organisation.Status.VALIDATED
             ).count(),
         }
-        cache.set(key, counts, FIGURES_TTL)
-    return counts
+
+    # degraded and never counted: the page shows typed figures only
+    return remembered(f"home:counts:{site.pk}", site, count, {})
 
 
 def key_figures(site, blocks) -> list[dict]:
@@ -49,12 +75,9 @@ def key_figures(site, blocks) -> list[dict]:
 def open_missions(site, count: int) -> list:
     if not count:
         return []
-    key = f"home:missions:{site.pk}:{count}"
-    missions = cache.get(key)
-    if missions is None:
-        if PortalSettings.cached_for_site(site).degraded_mode:
-            return []
-        missions = [
+
+    def highlighted():
+        return [
             {
                 "title": m.title,
                 "city": m.city,
@@ -65,5 +88,5 @@ def open_missions(site, count: int) -> list:
             .select_related("organisation")
             .order_by("start_date")[:count]
         ]
-        cache.set(key, missions, FIGURES_TTL)
-    return missions
+
+    return remembered(f"home:missions:{site.pk}:{count}", site, highlighted, [])

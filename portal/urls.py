@@ -1,7 +1,8 @@
 """Where every request goes. Read top to bottom: the first match wins.
 
 Before any of this, middleware (portal/settings/base.py MIDDLEWARE) resolves the tenant from
-the Host header: unknown hosts get 400, aliases of a portal a permanent redirect.
+the Host header: unknown hosts get 400, aliases of a portal a permanent redirect. An uncaught
+error ends in `handler500`, which answers 503 + Retry-After when Redis is away (portal.errors).
 """
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from missions.api import api as missions_api
 from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
+
+handler500 = "portal.errors.server_error"
 
 urlpatterns = [
     # Operations: never cached, no cookie, answered for any Host.

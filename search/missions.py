@@ -258,10 +258,7 @@ class Results:
 
 def search(site, params: Params) -> Results:
     key = f"search:missions:{index.version()}:{site.pk}:{params.key()}"
-    try:
-        found = cache.get(key)
-    except Exception:
-        found = None
+    found = cache.get(key)  # a Redis outage is a miss (the cache alias ignores its errors)
     if found is not None:
         return Results(**{**found, "cached": True})
     missions = queryset(site, params).select_related("organisation", "domain", "activity")
@@ -277,8 +274,5 @@ def search(site, params: Params) -> Results:
         "facets": facets(queryset(site, params)),
         "degraded": False,
     }
-    try:
-        cache.set(key, found, RESULTS_TTL)
-    except Exception:
-        pass
+    cache.set(key, found, RESULTS_TTL)
     return Results(**found)

@@ -46,20 +46,14 @@ def get_host_map() -> dict[str, HostEntry]:
     now = time.monotonic()
     if _local["map"] is not None and now < _local["expires"]:
         return _local["map"]
-    try:
-        # The version is read before the rows: a map built from rows read just before a
-        # change commits is stored under the old version, which no one reads any more.
-        version = cache.get(VERSION_KEY, 0)
-        host_map = cache.get(CACHE_KEY.format(version=version))
-    except Exception:  # Redis down: the database still knows the answer.
-        version, host_map = None, None
+    # The version is read before the rows: a map built from rows read just before a change
+    # commits is stored under the old version, which no one reads any more. Redis down: both
+    # reads are misses (the cache alias ignores its errors) and the database answers.
+    version = cache.get(VERSION_KEY, 0)
+    host_map = cache.get(CACHE_KEY.format(version=version))
     if host_map is None:
         host_map = build_host_map()
-        if version is not None:
-            try:
-                cache.set(CACHE_KEY.format(version=version), host_map, timeout=3600)
-            except Exception:
-                pass
+        cache.set(CACHE_KEY.format(version=version), host_map, timeout=3600)
     _local["map"] = host_map
     _local["generation"] += 1
     _local["expires"] = now + settings.TENANT_HOST_MAP_TTL
@@ -82,5 +76,3 @@ def invalidate() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet
         cache.set(VERSION_KEY, 1, timeout=None)
-    except Exception:
-        pass

@@ -27,10 +27,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def clean_caches():
     """Each test starts with empty Redis caches and no per-process host map."""
+    from home import figures
     from tenants import hosts, models
 
     for alias in settings.CACHES:
         caches[alias].clear()
+    figures._last_known.clear()
     hosts._local.update(map=None, expires=0.0)
     models._switches.clear()
     yield
@@ -47,6 +49,25 @@ def demo(db):
     if not Site.objects.filter(hostname="covid19.localhost").exists():
         load_demo()
     return {site.hostname: site for site in Site.objects.all()}
+
+
+@pytest.fixture(scope="session")
+def production_static(tmp_path_factory):
+    """collectstatic under the production settings (manifest storage), once per run: a
+    server started with them cannot render a page without the manifest."""
+    import subprocess
+    import sys
+
+    from tests.workers import ROOT, worker_env
+
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, check=True,
+        env=worker_env(DJANGO_SETTINGS_MODULE="portal.settings.production", STATIC_ROOT=root,
+                       SECRET_KEY="collectstatic-only"),
+    )  # fmt: skip
+    return root
 
 
 @pytest.fixture(scope="session")

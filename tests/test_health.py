@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_each_part_ok_and_is_never_cached(client):
     response = client.get("/healthz", HTTP_HOST="localhost")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "cache": "ok", "sessions": "ok", "broker": "ok"}
     assert "no-store" in response["Cache-Control"]
     assert not response.cookies
 

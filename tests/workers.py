@@ -104,10 +104,15 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A throwaway redis-server, so a test can take its broker down and bring it back."""
+    """A throwaway redis-server, so a test can take its broker down and bring it back.
 
-    def __init__(self, port: int | None = None):
+    With `data_dir`, it keeps its data on disk (append-only file) across a stop and start,
+    as the sessions Redis does in production.
+    """
+
+    def __init__(self, port: int | None = None, data_dir: Path | None = None):
         self.port = port or free_port()
+        self.data_dir = data_dir
         self.process: subprocess.Popen | None = None
 
     @property
@@ -115,6 +120,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> "RedisServer":
+        persistence = ["--appendonly", "no"]
+        if self.data_dir:
+            persistence = ["--appendonly", "yes", "--appendfsync", "always", "--dir", self.data_dir]
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -124,8 +132,7 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *map(str, persistence),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -138,6 +145,9 @@ class RedisServer:
             except redis.RedisError:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -173,3 +183,56 @@ def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     raise AssertionError(message or f"condition not met within {timeout}s")
+
+
+class WebServer:
+    """gunicorn serving portal.wsgi on a free loopback port, on the test database."""
+
+    def __init__(self, workers: int = 1, **env):
+        self.port = free_port()
+        self.workers = workers
+        self.env = env
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path("/tmp") / f"portal-test-web-{os.getpid()}-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "WebServer":
+        import requests
+
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-c", "gunicorn.conf.py",
+             "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers), "--access-logfile",
+             "/dev/null"],
+            cwd=ROOT, env=worker_env(**self.env), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                requests.get(f"{self.url}/_ping", timeout=5)
+                return self
+            except requests.ConnectionError as exc:
+                if time.monotonic() > deadline:
+                    log = self.log_path.read_text()[-3000:]
+                    raise RuntimeError(f"gunicorn not up: {log}") from exc
+                time.sleep(0.2)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

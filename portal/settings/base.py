@@ -119,8 +119,14 @@ REDIS_URL = env("REDIS_URL", default="")
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 
 
-def redis_cache(url: str) -> dict:
-    """A django-redis cache that degrades instead of failing when Redis blips."""
+def redis_cache(url: str, *, optional: bool) -> dict:
+    """A django-redis cache with short timeouts.
+
+    `optional`: a Redis error is a miss on read and a skipped write (django-redis'
+    IGNORE_EXCEPTIONS, logged once a minute below), so losing the cache costs speed, never a
+    page. Sessions are not optional: a failed read must not pass for "signed out"
+    (portal.sessions turns it into a 503).
+    """
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
@@ -128,23 +134,18 @@ def redis_cache(url: str) -> dict:
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
+            "IGNORE_EXCEPTIONS": optional,
         },
         "KEY_PREFIX": "portal",
     }
 
 
-def ratelimit_cache(url: str) -> dict:
-    """The limiter's counters: Redis errors are swallowed (and logged) so it fails open."""
-    cache = redis_cache(url)
-    cache["OPTIONS"] = {**cache["OPTIONS"], "IGNORE_EXCEPTIONS": True}
-    return cache
-
-
 def redis_caches(cache_url: str, session_url: str) -> dict:
     return {
-        "default": redis_cache(cache_url),
-        "sessions": redis_cache(session_url),
-        "ratelimit": ratelimit_cache(cache_url),
+        "default": redis_cache(cache_url, optional=True),
+        "sessions": redis_cache(session_url, optional=False),
+        # The rate limiter's counters: optional too, so the limiter fails open.
+        "ratelimit": redis_cache(cache_url, optional=True),
     }
 
 
@@ -156,7 +157,7 @@ else:
         for alias in ("default", "sessions", "ratelimit")
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "portal.sessions"  # the cache store, minus "Redis down = signed out"
 SESSION_CACHE_ALIAS = "sessions"
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
@@ -308,13 +309,30 @@ PORTAL_DOMAINS = env.list("PORTAL_DOMAINS", default=[])
 # Paths answered whatever the Host (load balancers probe by IP).
 TENANT_EXEMPT_PATHS = ["/healthz", "/anymail/", "/_ping"]
 
+# What fails on every request during an outage is logged once a minute (portal/logging.py).
+OUTAGE_LOGGERS = [
+    "django_redis.cache",  # DJANGO_REDIS_LOGGER: the ignored cache errors
+    "portal.pagecache",
+    "accounts.ratelimits",
+    "emails.outbox",
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "once_a_minute": {"()": "portal.logging.OncePerInterval", "seconds": 60},
+        "503_once_a_minute": {
+            "()": "portal.logging.OncePerInterval",
+            "seconds": 60,
+            "status_code": 503,
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        **{name: {"filters": ["once_a_minute"]} for name in OUTAGE_LOGGERS},
+        "django.request": {"filters": ["503_once_a_minute"]},
         "django.db.backends": {"level": "WARNING"},
         # One INFO line per page save and per background task drowns the useful lines.
         "django_tasks": {"level": "WARNING"},

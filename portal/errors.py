@@ -1,0 +1,41 @@
+"""Error views: a backing service that is away answers 503 with Retry-After, not 500.
+
+Django calls `handler500` inside the `except` block of whatever raised, anywhere in the stack
+(view, middleware, template, admin), so this one place sees the exception and can tell an
+outage (Redis unreachable) from a bug. Everything else keeps Django's plain 500.
+"""
+
+import logging
+import sys
+
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+from redis.exceptions import RedisError
+
+from portal.sessions import SessionStoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE = (SessionStoreUnavailable, RedisError)
+
+
+def server_error(request, template_name="500.html"):
+    exc = sys.exc_info()[1]
+    if isinstance(exc, UNAVAILABLE):
+        return service_unavailable(request)
+    return defaults.server_error(request, template_name)
+
+
+def service_unavailable(request):
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"error": "unavailable", "message": "Service briefly unavailable, retry shortly."},
+            status=503,
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response

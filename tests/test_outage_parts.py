@@ -1,0 +1,74 @@
+"""The small parts behind "a Redis outage costs no page": log throttling, last known figures."""
+
+import logging
+import time
+
+import pytest
+from django.core.cache import cache
+
+from home import figures
+from portal.logging import OncePerInterval
+from tenants.switches import apply
+
+
+def record(name="django_redis.cache", msg="Exception ignored", status_code=None):
+    rec = logging.LogRecord(name, logging.ERROR, __file__, 1, msg, None, None)
+    if status_code is not None:
+        rec.status_code = status_code
+    return rec
+
+
+def test_an_outage_is_logged_once_per_interval_with_the_count_dropped():
+    throttle = OncePerInterval(seconds=0.2)
+    passed = [throttle.filter(record()) for _ in range(100)]
+    assert passed.count(True) == 1 and passed[0]
+    assert throttle.filter(record(name="portal.pagecache"))  # another kind: its own interval
+    time.sleep(0.25)
+    again = record()
+    assert throttle.filter(again)
+    assert "99 similar messages dropped" in again.getMessage()
+
+
+def test_request_log_throttles_503s_only_never_500s():
+    throttle = OncePerInterval(seconds=60, status_code=503)
+    assert throttle.filter(record("django.request", "%s: %s", 503))
+    assert not throttle.filter(record("django.request", "%s: %s", 503))
+    assert all(throttle.filter(record("django.request", "%s: %s", 500)) for _ in range(3))
+
+
+def test_the_logging_settings_apply_the_throttle():
+    for name in ("django_redis.cache", "portal.pagecache", "accounts.ratelimits"):
+        assert any(isinstance(f, OncePerInterval) for f in logging.getLogger(name).filters)
+
+
+@pytest.mark.django_db
+def test_home_figures_count_once_then_serve_the_last_known_value(demo, django_assert_num_queries):
+    site = demo["localhost"]
+    first = figures.live_counts(site)
+    cache.clear()  # what an outage looks like from here: every read is a miss
+    with django_assert_num_queries(0):
+        assert figures.live_counts(site) == first
+
+
+@pytest.mark.django_db
+def test_home_figures_recount_once_the_last_known_value_is_a_minute_old(demo, monkeypatch):
+    site = demo["localhost"]
+    figures.live_counts(site)
+    key = f"home:counts:{site.pk}"
+    computed_at, counts = figures._last_known[key]
+    figures._last_known[key] = (computed_at - figures.FIGURES_TTL - 1, {"volunteers": -1})
+    cache.clear()
+    assert figures.live_counts(site) == counts  # counted again, not the stale copy
+
+
+@pytest.mark.django_db
+def test_degraded_home_keeps_the_last_known_figures_however_old(demo):
+    site = demo["localhost"]
+    counts = figures.live_counts(site)
+    key = f"home:counts:{site.pk}"
+    figures._last_known[key] = (0.0, counts)  # ancient
+    cache.clear()
+    apply(site, degraded_mode=True)
+    assert figures.live_counts(site) == counts
+    figures._last_known.clear()
+    assert figures.live_counts(site) == {}  # never counted in this process: typed figures only
