@@ -13,6 +13,9 @@ Rules:
 * keys: host, path and query string (the language is the path prefix, /fr/ or /en/), under a
   per-host version number kept in Redis. Invalidation bumps the version of the site's hostnames
   (tenants.signals, home.signals): every process sees it within `PAGE_CACHE_VERSION_TTL`.
+* Redis away: the memory tier goes on (the last version seen for the host, pages kept
+  `PAGE_CACHE_MEMORY_TTL` seconds), so each process renders a hot page once per interval
+  instead of on every request; the pool fails fast meanwhile (portal.redis_pool).
 """
 
 import hashlib
@@ -21,6 +24,8 @@ import pickle
 import time
 
 import redis
+
+from portal.redis_pool import CircuitBreakerConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ class PageCache:
         # host became an alias (domain switch), its requests go to Django for the redirect,
         # whatever was cached under that host before.
         self.serves_host = serves_host
-        self.redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.redis = redis_client(redis_url, timeout=0.5)
         self.session_marker = f"{session_cookie}="
         self.ttl = ttl
         self.memory_ttl = memory_ttl
@@ -70,7 +75,13 @@ class PageCache:
         cached = self.versions.get(host)
         if cached and cached[0] > now:
             return cached[1]
-        value = int(self.redis.get(VERSION_KEY.format(host=host)) or 0)
+        try:
+            value = int(self.redis.get(VERSION_KEY.format(host=host)) or 0)
+        except redis.RedisError:
+            logger.warning("Page cache: Redis unavailable, memory tier only", exc_info=True)
+            # Keep the last version seen (-1: one only the memory tier uses) and ask Redis
+            # again in version_ttl, not on every request.
+            value = cached[1] if cached else -1
         self.versions[host] = (now + self.version_ttl, value)
         return value
 
@@ -86,12 +97,8 @@ class PageCache:
         if not self.serves_host(host):
             return self.app(environ, start_response)
         now = time.monotonic()
-        try:
-            key = self.key(host, environ, now)
-            entry = self.lookup(key, now)
-        except redis.RedisError:
-            logger.warning("Page cache unavailable: serving from Django", exc_info=True)
-            return self.app(environ, start_response)
+        key = self.key(host, environ, now)
+        entry = self.lookup(key, now)
         if entry is not None:
             status, headers, body = entry
             start_response(status, [*headers, ("X-Cache", "HIT")])
@@ -102,7 +109,11 @@ class PageCache:
         cached = self.memory.get(key)
         if cached and cached[0] > now:
             return cached[1]
-        raw = self.redis.get(key)
+        try:
+            raw = self.redis.get(key)
+        except redis.RedisError:
+            logger.warning("Page cache: Redis unavailable, memory tier only", exc_info=True)
+            return None
         if raw is None:
             return None
         entry = pickle.loads(raw)  # noqa: S301 - written by this class only, in our Redis
@@ -132,11 +143,11 @@ class PageCache:
         status, headers = captured.get("status", ""), captured.get("headers", [])
         if environ["REQUEST_METHOD"] == "GET" and storable(status, headers):
             entry = (status, [(k, v) for k, v in headers if k.lower() != "x-cache"], body)
+            self.remember(key, entry, now)  # even if Redis is away: this process keeps it
             try:
                 self.redis.set(key, pickle.dumps(entry), ex=self.ttl)
-                self.remember(key, entry, now)
             except redis.RedisError:
-                logger.warning("Page cache unavailable: not stored", exc_info=True)
+                logger.warning("Page cache: Redis unavailable, memory tier only", exc_info=True)
         return [body]
 
 
@@ -154,11 +165,16 @@ def storable(status: str, headers: list[tuple[str, str]]) -> bool:
 _clients: dict[str, redis.Redis] = {}
 
 
+def redis_client(redis_url: str, timeout: float) -> redis.Redis:
+    pool = CircuitBreakerConnectionPool.from_url(
+        redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 def client_for(redis_url: str) -> redis.Redis:
     if redis_url not in _clients:
-        _clients[redis_url] = redis.Redis.from_url(
-            redis_url, socket_timeout=1, socket_connect_timeout=1
-        )
+        _clients[redis_url] = redis_client(redis_url, timeout=1)
     return _clients[redis_url]
 
 

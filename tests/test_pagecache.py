@@ -21,7 +21,7 @@ def fresh_tiers():
     application.versions.clear()
 
 
-def call(path, host="localhost", method="GET", cookies=""):
+def call(path, host="localhost", method="GET", cookies="", app=application):
     environ = RequestFactory().generic(method, path, HTTP_HOST=host, HTTP_COOKIE=cookies).environ
     captured = {}
 
@@ -32,7 +32,7 @@ def call(path, host="localhost", method="GET", cookies=""):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(application(environ, start_response))
+        body = b"".join(app(environ, start_response))
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -147,3 +147,59 @@ def test_unpublishing_and_moving_invalidate(demo, django_capture_on_commit_callb
     assert status.startswith("301") and "X-Cache" not in headers
     assert headers["Location"].endswith("/fr/questions-frequentes/associations/")
     assert call("/fr/questions-frequentes/associations/")[0].startswith("200")
+
+
+def test_redis_away_the_memory_tier_still_serves_and_renders_once_per_interval(demo):
+    """A PageCache on a Redis that refuses: the first visit renders, the next ones are hits
+    from this process's memory, without SQL; nothing raises."""
+    from portal.pagecache import PageCache
+
+    away = PageCache(application.app, redis_url="redis://127.0.0.1:1/0", session_cookie="sessionid")
+    status, headers, first = call("/fr/", app=away)
+    assert status.startswith("200") and "X-Cache" not in headers
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, again = call("/fr/", app=away)
+    assert headers["X-Cache"] == "HIT" and len(queries) == 0 and again == first
+    away.memory.clear()  # the interval is over: Django renders again, still no error
+    status, headers, _ = call("/fr/", app=away)
+    assert status.startswith("200") and "X-Cache" not in headers
+
+
+def test_an_unreachable_redis_is_not_knocked_on_again_for_a_moment():
+    """The circuit breaker: after a failed connection, the pool fails fast for its cooldown.
+    The "Redis" is a real socket that accepts and hangs up at once, counting connections."""
+    import socket
+    import threading
+
+    import redis
+
+    from portal.redis_pool import CircuitBreakerConnectionPool
+
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    try:
+        client = redis.Redis(connection_pool=CircuitBreakerConnectionPool.from_url(url))
+        for _ in range(20):
+            with pytest.raises(redis.ConnectionError):
+                client.get("x")
+        time.sleep(0.1)
+        assert len(accepted) == 1  # one real attempt, then the circuit is open
+        time.sleep(CircuitBreakerConnectionPool.cooldown)
+        with pytest.raises(redis.ConnectionError):
+            client.get("x")
+        time.sleep(0.1)
+        assert len(accepted) == 2  # the cooldown is over: one more attempt
+    finally:
+        server.close()

@@ -132,6 +132,7 @@ def redis_cache(url: str, *, optional: bool) -> dict:
         "LOCATION": url,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CONNECTION_POOL_CLASS": "portal.redis_pool.CircuitBreakerConnectionPool",
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
             "IGNORE_EXCEPTIONS": optional,
@@ -168,7 +169,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    # Publishing (signup, application) tries the broker twice, not for 2 s: a broker that is
+    # down costs a request ~3 ms, and the outbox sweeper sends what was not published.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.05,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
