@@ -44,12 +44,19 @@ class ReasonForm(forms.Form):
         return data
 
 
+def queue_queryset(model, site_field: str, user):
+    """What a moderator may see at all: the items of the portals they moderate. Every queue
+    view (list, inspect, moderate) starts from here, so another portal's item is a 404."""
+    sites = moderated_sites(user)
+    return model._default_manager.filter(**{f"{site_field}__in": sites}).distinct()
+
+
 class QueueIndexView(generic.IndexView):
     site_field = "site"
 
     def get_base_queryset(self):
-        sites = moderated_sites(self.request.user)
-        return super().get_base_queryset().filter(**{f"{self.site_field}__in": sites}).distinct()
+        scoped = queue_queryset(self.model, self.site_field, self.request.user)
+        return super().get_base_queryset().filter(pk__in=scoped.values("pk"))
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -59,6 +66,14 @@ class QueueIndexView(generic.IndexView):
         return buttons
 
 
+class QueueInspectView(generic.InspectView):
+    site_field = "site"
+
+    def get_object(self, queryset=None):
+        scoped = queue_queryset(self.model, self.site_field, self.request.user)
+        return get_object_or_404(scoped, pk=self.pk)
+
+
 class QueueViewSet(ModelViewSet):
     """Read and moderate; editing is the organisation's own business (its dashboard)."""
 
@@ -66,14 +81,20 @@ class QueueViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     index_view_class = QueueIndexView
+    inspect_view_class = QueueInspectView
+    site_field = "site"
     list_filter = ["status"]
     form_fields = ["status"]  # unused: no add or edit view
 
     def get_index_view_kwargs(self, **kwargs):
-        return super().get_index_view_kwargs(add_url_name=None, edit_url_name=None, **kwargs)
+        return super().get_index_view_kwargs(
+            add_url_name=None, edit_url_name=None, site_field=self.site_field, **kwargs
+        )
 
     def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(edit_url_name=None, **kwargs)
+        return super().get_inspect_view_kwargs(
+            edit_url_name=None, site_field=self.site_field, **kwargs
+        )
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "inspect"}
@@ -82,9 +103,7 @@ class QueueViewSet(ModelViewSet):
         ]
 
     def scoped(self, request, pk):
-        index = self.index_view_class(model=self.model)
-        index.request = request
-        return get_object_or_404(index.get_base_queryset(), pk=pk)
+        return get_object_or_404(queue_queryset(self.model, self.site_field, request.user), pk=pk)
 
     def moderate_view(self, request, pk):
         obj = self.scoped(request, pk)  # another tenant's item: 404
@@ -120,17 +139,13 @@ class OrganisationQueue(QueueViewSet):
         services.move(obj, decision, user, reason)
 
 
-class MissionQueueIndexView(QueueIndexView):
-    site_field = "organisation__site"
-
-
 class MissionQueue(QueueViewSet):
     model = Mission
     name = "mission_queue"
     icon = "tasks"
     menu_label = gettext_lazy("Missions")
     menu_order = 211
-    index_view_class = MissionQueueIndexView
+    site_field = "organisation__site"
     search_fields = ["title", "city"]
     list_display = [
         "title",
