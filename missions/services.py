@@ -4,11 +4,15 @@ these; the rules ("capacity is never exceeded") live here once."""
 import logging
 
 import nh3
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import Site
 
 from emails.outbox import queue_email
 from organisations.services import is_moderator
+from portal.slugs import save_with_unique_slug
 
 from .models import Application, Mission
 from .states import APPLICATION, MANAGER, MISSION, MODERATOR, SYSTEM, VOLUNTEER
@@ -64,6 +68,83 @@ def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> 
                 subject_name=mission.title,
             )
     return mission
+
+
+# What volunteers read: changing any of it on a validated mission sends it back to moderation.
+# Places and the waiting list are capacity, not content, and apply at once.
+MODERATED_FIELDS = {
+    "title", "description", "domain", "activity", "audience", "is_remote", "address",
+    "postal_code", "city", "start_date", "end_date", "is_recurring", "schedule",
+    "prerequisites", "minimum_age", "sites",
+}  # fmt: skip
+
+
+def allowed_sites(organisation):
+    """The portals a mission may be shown on: its organisation's, whose moderators moderate
+    the organisation and its missions. Anywhere else, no moderator would ever see it."""
+    return Site.objects.filter(pk=organisation.site_id)
+
+
+def check_sites(organisation, sites) -> list:
+    """The chosen portals, or the organisation's when none is chosen; any other is an error."""
+    allowed = list(allowed_sites(organisation))
+    chosen = list(sites or [])
+    if any(site not in allowed for site in chosen):
+        raise ValidationError(
+            {"sites": _("A mission can only be shown on its organisation's portal.")}
+        )
+    return chosen or allowed
+
+
+@transaction.atomic
+def save_mission(mission: Mission, organisation, user, changed=(), sites=None, submit=False):
+    """Create or edit a mission from the dashboard (a manager of `organisation`).
+
+    `mission` carries the submitted values (a form's unsaved instance, read before this
+    request's lock, so its `active_count` may be stale) and `changed` names the fields the
+    manager changed. An edit locks the mission row and writes the changed fields only, so an
+    application counted meanwhile is never overwritten; places may not drop below the active
+    applications; more places promote from the waiting list; and a content change to a
+    validated mission sends it back to moderation, so nothing unmoderated goes public.
+    """
+    if not organisation.memberships.filter(user=user).exists():
+        raise PermissionDenied
+    sites = check_sites(organisation, sites)
+    if mission.pk is None:
+        mission.organisation = organisation
+        mission.status = Mission.Status.DRAFT
+        mission.active_count = 0
+        save_with_unique_slug(mission, mission.title, fallback="mission", max_length=150)
+        mission.sites.set(sites)
+        current = mission
+    else:
+        current = Mission.objects.select_for_update().get(pk=mission.pk, organisation=organisation)
+        fields = [name for name in changed if name != "sites"]
+        old_places = current.places
+        for name in fields:
+            setattr(current, name, getattr(mission, name))
+        active = current.active_applications().count()
+        if current.places < active:
+            raise ValidationError(
+                {"places": _("%(n)d applications are active: keep at least %(n)d places.")
+                 % {"n": active}}
+            )  # fmt: skip
+        sites_changed = {s.pk for s in sites} != set(current.sites.values_list("pk", flat=True))
+        content_changed = sites_changed or bool(MODERATED_FIELDS.intersection(fields))
+        if current.status == Mission.Status.VALIDATED and content_changed:
+            MISSION.check(current.status, Mission.Status.SUBMITTED, MANAGER)
+            current.status = Mission.Status.SUBMITTED
+            fields.append("status")
+        current.save(update_fields=[*fields, "updated_at"])
+        if sites_changed:
+            current.sites.set(sites)
+        if current.places > old_places:
+            promote(current)
+    if submit and current.status in (Mission.Status.DRAFT, Mission.Status.REFUSED):
+        MISSION.check(current.status, Mission.Status.SUBMITTED, MANAGER)
+        current.status = Mission.Status.SUBMITTED
+        current.save(update_fields=["status", "updated_at"])
+    return current
 
 
 def close_ended(today) -> int:

@@ -7,6 +7,7 @@ MISSION = Workflow(
     {
         ("draft", "submitted"): {MANAGER},
         ("submitted", "draft"): {MANAGER},  # withdrawn to edit
+        ("validated", "submitted"): {MANAGER},  # its content edited: moderated again
         ("refused", "submitted"): {MANAGER},
         ("submitted", "validated"): {MODERATOR},
         ("submitted", "refused"): {MODERATOR},

@@ -37,6 +37,14 @@ class MissionForm(forms.ModelForm):
             "sites": forms.CheckboxSelectMultiple,
         }
 
+    def __init__(self, *args, organisation=None, **kwargs):
+        from missions.services import allowed_sites
+
+        super().__init__(*args, **kwargs)
+        self.fields["sites"].required = False  # none chosen: the organisation's portal
+        if organisation is not None:
+            self.fields["sites"].queryset = allowed_sites(organisation)
+
     def clean_description(self):
         value = self.cleaned_data["description"]
         if len(value) > MAX_TEXT:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from emails.outbox import queue_email
+from portal.slugs import save_with_unique_slug
 
 from .models import Invitation, Membership, Organisation
 from .states import MANAGER, MODERATOR, ORGANISATION
@@ -53,9 +54,14 @@ def role_for(user, organisation: Organisation) -> str | None:
 
 @transaction.atomic
 def create(*, site: Site, creator, **fields) -> Organisation:
+    """Without a slug, one is made from the name, unique even for simultaneous creations."""
     organisation = Organisation(site=site, **fields)
-    organisation.full_clean()
-    organisation.save()
+    if fields.get("slug"):
+        organisation.full_clean()
+        organisation.save()
+    else:
+        organisation.full_clean(exclude=["slug"])
+        save_with_unique_slug(organisation, organisation.name, fallback="organisation")
     Membership.objects.create(organisation=organisation, user=creator)
     return organisation
 

