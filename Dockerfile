@@ -32,7 +32,7 @@ USER app
 RUN DJANGO_SETTINGS_MODULE=portal.settings.production \
     SECRET_KEY=collectstatic-build-only-not-a-secret \
     DATABASE_URL=postgres://build:build@localhost:5432/build \
-    REDIS_URL=redis://localhost:6379/0 \
+    REDIS_URL=redis://localhost:6379/0 ALLOW_SHARED_CACHE_REDIS=true \
     python manage.py collectstatic --noinput
 
 ENV DJANGO_SETTINGS_MODULE=portal.settings.production \

@@ -204,6 +204,7 @@ def production_env(**extra) -> dict:
         CELERY_BROKER_URL=REDIS_URL,
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="*",
+        ALLOW_SHARED_CACHE_REDIS="true",  # one Redis here; the outage scenario starts three
         # 2 sync workers, as in DEVELOPERS.md's figures; BENCH_WEB_CONCURRENCY changes it.
         WEB_CONCURRENCY=os.environ.get("BENCH_WEB_CONCURRENCY", "2"),
         LOG_LEVEL="WARNING",

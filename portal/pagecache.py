@@ -10,9 +10,14 @@ Rules:
 * only 200 responses that Django marked `Cache-Control: public` (portal.cache), without
   Set-Cookie and without `Vary: Cookie`, are stored: a signed-in page can never be stored,
   because it carries a session cookie (bypass) and is marked private;
-* keys: host, path and query string (the language is the path prefix, /fr/ or /en/), under a
-  per-host version number kept in Redis. Invalidation bumps the version of the site's hostnames
-  (tenants.signals, home.signals): every process sees it within `PAGE_CACHE_VERSION_TTL`.
+* keys: host (lower case, no trailing dot), path and the query parameters pages read
+  (`PAGE_CACHE_QUERY_PARAMS`, sorted; the language is the path prefix, /fr/ or /en/), under
+  a per-host version number kept in Redis. Tracking parameters (utm_*, fbclid...) are left
+  out of the key; a query with any other parameter is looked up without it but never stored,
+  so `?r=<random>` can neither fill Redis nor make Django render each time, and a parameter
+  some page might read can never put its answer under the plain URL. Invalidation bumps the
+  version of the site's hostnames (tenants.signals, home.signals): every process sees it
+  within `PAGE_CACHE_VERSION_TTL`.
 * Redis away: the memory tier goes on (the last version seen for the host, pages kept
   `PAGE_CACHE_MEMORY_TTL` seconds), so each process renders a hot page once per interval
   instead of on every request; the pool fails fast meanwhile (portal.redis_pool).
@@ -22,6 +27,7 @@ import hashlib
 import logging
 import pickle
 import time
+from urllib.parse import parse_qsl, urlencode
 
 import redis
 
@@ -31,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "pagecache:v:{host}"
 ENTRY_KEY = "pagecache:e:{host}:{version}:{digest}"
+TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "msclkid", "xtor", "_ga"})
 SKIP_PREFIXES = ("/admin", "/api/", "/healthz", "/_ping", "/anymail/", "/documents/", "/static/")
 
 
@@ -46,8 +54,10 @@ class PageCache:
         version_ttl: float = 1.0,
         max_memory_entries: int = 5000,
         serves_host=lambda host: True,
+        query_params=frozenset(),
     ):
         self.app = app
+        self.query_params = frozenset(query_params)
         # Only a portal's own hostname is served from cache: once a process learns that a
         # host became an alias (domain switch), its requests go to Django for the redirect,
         # whatever was cached under that host before.
@@ -85,24 +95,36 @@ class PageCache:
         self.versions[host] = (now + self.version_ttl, value)
         return value
 
-    def key(self, host: str, environ, now: float) -> str:
-        target = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
-        digest = hashlib.sha1(target.encode("utf-8", "surrogateescape")).hexdigest()
+    def normalised_query(self, query_string: str) -> tuple[str, bool]:
+        """The query as the cache key sees it, and whether a response to it may be stored."""
+        kept, storable = [], True
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            if name in self.query_params:
+                kept.append((name, value))
+            elif not (name.startswith(TRACKING_PREFIXES) or name in TRACKING_PARAMS):
+                storable = False
+        return urlencode(sorted(kept)), storable
+
+    def key(self, host: str, path: str, query: str, now: float) -> str:
+        digest = hashlib.sha1(f"{path}?{query}".encode("utf-8", "surrogateescape")).hexdigest()
         return ENTRY_KEY.format(host=host, version=self.version(host, now), digest=digest)
 
     def __call__(self, environ, start_response):
         if not self.eligible(environ):
             return self.app(environ, start_response)
-        host = environ.get("HTTP_HOST", "").split(":")[0].lower()
+        host = environ.get("HTTP_HOST", "").split(":")[0].lower().rstrip(".")
         if not self.serves_host(host):
             return self.app(environ, start_response)
         now = time.monotonic()
-        key = self.key(host, environ, now)
+        query, may_store = self.normalised_query(environ.get("QUERY_STRING", ""))
+        key = self.key(host, environ.get("PATH_INFO", ""), query, now)
         entry = self.lookup(key, now)
         if entry is not None:
             status, headers, body = entry
             start_response(status, [*headers, ("X-Cache", "HIT")])
             return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        if not may_store:
+            return self.app(environ, start_response)
         return self.fill(key, environ, start_response, now)
 
     def lookup(self, key: str, now: float):

@@ -28,6 +28,7 @@ def wrap(app):
         memory_ttl=settings.PAGE_CACHE_MEMORY_TTL,
         version_ttl=settings.PAGE_CACHE_VERSION_TTL,
         serves_host=serves_host,
+        query_params=settings.PAGE_CACHE_QUERY_PARAMS,
     )
 
 

@@ -65,7 +65,7 @@ def production_static(tmp_path_factory):
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, check=True,
         env=worker_env(DJANGO_SETTINGS_MODULE="portal.settings.production", STATIC_ROOT=root,
-                       SECRET_KEY="collectstatic-only"),
+                       SECRET_KEY="collectstatic-only", ALLOW_SHARED_CACHE_REDIS="true"),
     )  # fmt: skip
     return root
 

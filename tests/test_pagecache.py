@@ -58,11 +58,59 @@ def test_hit_survives_the_memory_tier_from_redis(demo):
     assert headers["X-Cache"] == "HIT" and len(queries) == 0
 
 
-def test_key_includes_host_path_and_query(demo):
+def test_key_includes_host_path_and_the_parameters_pages_read(demo):
     call("/fr/")
     assert "X-Cache" not in call("/fr/", host="covid19.localhost")[1]
     assert "X-Cache" not in call("/en/")[1]
-    assert "X-Cache" not in call("/fr/?utm=1")[1]
+    assert "X-Cache" not in call("/fr/search/?query=aide")[1]  # read by the page: its own key
+    assert call("/fr/search/?query=aide")[1]["X-Cache"] == "HIT"
+    assert "X-Cache" not in call("/fr/search/?query=autre")[1]
+
+
+def test_random_and_tracking_parameters_share_the_plain_pages_entry(demo):
+    """`?r=<random>` is answered from the plain page and stores nothing (no Redis filling, no
+    render per request); tracking parameters and their order never split the cache."""
+    from django.core.cache import caches
+
+    redis = caches["default"].client.get_client()
+    call("/fr/")
+    before = len(redis.keys("pagecache:e:*"))
+    for n in range(5):
+        assert call(f"/fr/?r={n}")[1]["X-Cache"] == "HIT"
+        assert call(f"/fr/?utm_source=tv&fbclid={n}")[1]["X-Cache"] == "HIT"
+    assert len(redis.keys("pagecache:e:*")) == before
+    call("/fr/search/?query=aide&page=1")
+    assert call("/fr/search/?page=1&query=aide&utm_medium=x")[1]["X-Cache"] == "HIT"
+
+
+def test_an_unknown_parameter_never_stores_its_answer_under_the_plain_url(demo):
+    call("/fr/search/?query=aide&unknown=1")  # a miss: rendered, but not stored
+    assert "X-Cache" not in call("/fr/search/?query=aide")[1]
+
+
+def test_a_trailing_dot_host_shares_the_entries_invalidation_reaches(demo):
+    call("/fr/")
+    assert call("/fr/", host="localhost.")[1]["X-Cache"] == "HIT"
+    assert call("/fr/", host="LOCALHOST.:80")[1]["X-Cache"] == "HIT"
+
+
+def test_the_parameters_of_the_search_pages_are_all_known_to_the_page_cache():
+    """The search pages read their parameters in search.missions.parse and search.views: a
+    parameter added there but not to PAGE_CACHE_QUERY_PARAMS would be served the plain page."""
+    import inspect
+    import re
+
+    from django.conf import settings
+
+    from search import missions, views
+
+    source = inspect.getsource(missions.parse) + inspect.getsource(views)
+    read = set(re.findall(r"""(?:get|number)\(\s*["'](\w+)["']""", source))
+    read |= {"domain", "activity", "date_from", "date_to"}  # read in loops over names
+    assert read >= {"q", "query", "lat", "postal_code"}  # the pattern still finds them
+    assert read <= set(settings.PAGE_CACHE_QUERY_PARAMS), read - set(
+        settings.PAGE_CACHE_QUERY_PARAMS
+    )
 
 
 def test_head_hits_have_no_body(demo):

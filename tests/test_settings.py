@@ -15,10 +15,12 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 60 + "-production-like-secret-for-check-deploy",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "ALLOW_SHARED_CACHE_REDIS": "true",  # one Redis on this machine (see the test below)
 }
 SETTINGS_VARS = (
     "DATABASE_URL REDIS_URL SESSION_REDIS_URL CELERY_BROKER_URL BREVO_API_KEY BREVO_API_URL "
-    "SECRET_KEY ALLOWED_HOSTS TRUSTED_PROXY_COUNT DEFAULT_FROM_EMAIL DJANGO_SETTINGS_MODULE"
+    "SECRET_KEY ALLOWED_HOSTS TRUSTED_PROXY_COUNT DEFAULT_FROM_EMAIL DJANGO_SETTINGS_MODULE "
+    "ALLOW_SHARED_CACHE_REDIS"
 ).split()
 
 
@@ -83,6 +85,26 @@ def test_environment_selects_the_real_stack():
     assert config["brevo_url"] == "http://127.0.0.1:9/v3/"
     assert config["proxies"] == 2
     assert config["conn_max_age"] > 0 and config["health_checks"] is True
+
+
+@pytest.mark.parametrize(
+    "shared",
+    [
+        {},  # both default to REDIS_URL
+        {"SESSION_REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": "redis://s:6379/1"},
+        {"SESSION_REDIS_URL": "redis://s:6379/0", "CELERY_BROKER_URL": "redis://127.0.0.1/2"},
+    ],
+)
+def test_production_refuses_sessions_or_broker_on_the_evicting_cache_redis(shared):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ALLOW_SHARED_CACHE_REDIS"}
+    result = run("import django; django.setup()", **env, **shared)
+    assert result.returncode != 0
+    assert "points at the cache Redis" in result.stderr
+    assert "ALLOW_SHARED_CACHE_REDIS" in result.stderr
+    apart = {"SESSION_REDIS_URL": "redis://s:6379/0", "CELERY_BROKER_URL": "redis://s:6379/1"}
+    assert run("import django; django.setup()", **env, **apart).returncode == 0
+    allowed = run("import django; django.setup()", **PRODUCTION_ENV, **shared)
+    assert allowed.returncode == 0, allowed.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])

@@ -1,5 +1,7 @@
 """Production: every secret from the environment, and a loud failure when one is missing."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -23,10 +25,35 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = required("REDIS_URL")
-# Sessions must live on a non-evicting Redis: an LRU cache would sign volunteers out.
+# Sessions and the broker must live on a non-evicting Redis: the cache Redis evicts (LRU), and
+# would sign volunteers out and drop queued tasks. Sharing it takes an explicit opt-in.
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+ALLOW_SHARED_CACHE_REDIS = env.bool("ALLOW_SHARED_CACHE_REDIS", default=False)
+
+
+def redis_server(url: str) -> tuple:
+    """Which Redis server a URL names: the database number does not matter, eviction is
+    server-wide."""
+    parts = urlsplit(url)
+    return (parts.hostname or parts.path, parts.port or 6379)
+
+
+for _name, _url in (
+    ("SESSION_REDIS_URL", SESSION_REDIS_URL),
+    ("CELERY_BROKER_URL", CELERY_BROKER_URL),
+):
+    if (
+        _url.startswith(("redis://", "rediss://", "unix://"))
+        and redis_server(_url) == redis_server(REDIS_URL)
+        and not ALLOW_SHARED_CACHE_REDIS
+    ):
+        raise ImproperlyConfigured(
+            f"{_name} points at the cache Redis ({REDIS_URL}), which evicts keys: give it a "
+            "Redis of its own (noeviction, append-only), or set ALLOW_SHARED_CACHE_REDIS=true "
+            "if that Redis never evicts."
+        )
 CELERY_TASK_ALWAYS_EAGER = False
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PORTAL_PUBLIC_SCHEME = "https"
