@@ -295,6 +295,7 @@ def export(request):
 @login_required
 def my_applications(request):
     """The volunteer's own applications (and only theirs), with cancellation."""
+    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
     from missions import services as mission_services
@@ -304,7 +305,10 @@ def my_applications(request):
         "mission__organisation"
     )
     if request.method == "POST":
-        application = get_object_or_404(mine, pk=request.POST.get("application") or 0)
+        application_id = request.POST.get("application", "")
+        if not (application_id.isascii() and application_id.isdigit() and len(application_id) < 19):
+            raise Http404  # "abc", "²" or a number no row can have: a 404, never a 500
+        application = get_object_or_404(mine, pk=application_id)
         try:
             mission_services.cancel(application.pk, request.user, request.POST.get("reason", ""))
             messages.success(request, _("Your application is cancelled."))

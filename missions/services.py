@@ -261,12 +261,26 @@ def decide(application_id: int, manager, accept: bool, reason: str = "", text: s
 
 
 def mark_attendance(application_id: int, manager, happened: bool) -> Application:
-    """After the mission: did the accepted volunteer come?"""
+    """After the mission: did the accepted volunteer come? Either way the application is no
+    longer active, so the count is refreshed (mission locked first, as everywhere), and while
+    the mission is still running the freed place goes to the waiting list."""
     with transaction.atomic():
+        mission_id = Application.objects.values_list("mission_id", flat=True).get(pk=application_id)
+        mission = Mission.objects.select_for_update().get(pk=mission_id)
         application = Application.objects.select_for_update().get(pk=application_id)
-        role = mission_role(manager, application.mission) or ""
+        role = mission_role(manager, mission) or ""
         target = Application.Status.DONE if happened else Application.Status.NO_SHOW
-        return set_status(application, target, role)
+        set_status(application, target, role)
+        recount(mission)
+        if still_running(mission):
+            promote(mission)
+        return application
+
+
+def still_running(mission: Mission) -> bool:
+    """A place freed now is still worth offering: the mission's last day is not behind us."""
+    last_day = mission.end_date or (None if mission.is_recurring else mission.start_date)
+    return last_day is None or last_day >= timezone.localdate()
 
 
 def cancel(application_id: int, volunteer, reason: str = "") -> Application:

@@ -1,6 +1,9 @@
 """What happens to an organisation: creation, moderation, team."""
 
+import secrets
+
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
@@ -8,7 +11,7 @@ from wagtail.models import Site
 from emails.outbox import queue_email
 from portal.slugs import save_with_unique_slug
 
-from .models import Invitation, Membership, Organisation
+from .models import Invitation, Membership, Organisation, invitation_expiry
 from .states import MANAGER, MODERATOR, ORGANISATION
 
 
@@ -99,31 +102,97 @@ def invite(organisation: Organisation, email: str, invited_by) -> Invitation:
         invitation = Invitation.objects.create(
             organisation=organisation, email=email.strip().lower(), invited_by=invited_by
         )
-        queue_email(
-            to=invitation.email,
-            template="invitation",
-            idempotency_key=f"invitation:{invitation.pk}",
-            site=organisation.site,
-            language=getattr(invited_by, "language", "fr"),
-            context={
-                "organisation": organisation.name,
-                "invited_by": invited_by.get_full_name() if invited_by else "",
-                "action_path": f"/fr/espace-association/invitation/{invitation.token}/",
-            },
-        )
+        send_invitation(invitation, invited_by, f"invitation:{invitation.pk}")
     return invitation
+
+
+def send_invitation(invitation: Invitation, sender, idempotency_key: str) -> None:
+    queue_email(
+        to=invitation.email,
+        template="invitation",
+        idempotency_key=idempotency_key,
+        site=invitation.organisation.site,
+        language=getattr(sender, "language", "fr"),
+        context={
+            "organisation": invitation.organisation.name,
+            "invited_by": sender.get_full_name() if sender else "",
+            "action_path": f"/fr/espace-association/invitation/{invitation.token}/",
+        },
+    )
+
+
+class InvitationForAnotherAddress(Exception):
+    """The link was opened by an account whose email is not the invited one."""
+
+
+def same_address(a: str, b: str) -> bool:
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
 
 
 @transaction.atomic
 def accept_invitation(token: str, user, site: Site) -> Membership | None:
-    """Only on the portal of the organisation, whose email carried the link."""
+    """Only on the portal of the organisation, whose email carried the link, and only by the
+    account of the invited address: a forwarded or leaked link makes nobody else a manager.
+    A refusal leaves the invitation usable by the right account."""
     invitations = Invitation.objects.select_for_update(of=("self",))
     invitation = invitations.filter(token=token, organisation__site=site).first()
     if invitation is None or not invitation.is_usable:
         return None
+    if not same_address(user.email, invitation.email):
+        raise InvitationForAnotherAddress
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     membership, _ = Membership.objects.get_or_create(
         organisation=invitation.organisation, user=user
     )
     return membership
+
+
+# --- The team, managed by its managers (every member is a manager) -------------------------
+
+
+class LastManager(Exception):
+    """An organisation always keeps one manager, or nobody could run it again."""
+
+
+def _locked_for(organisation: Organisation, manager) -> Organisation:
+    """The organisation's row, locked, if `manager` belongs to it: two managers removing each
+    other at the same instant are served one after the other, so one of them stays."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if not organisation.memberships.filter(user=manager).exists():
+        raise PermissionDenied
+    return organisation
+
+
+@transaction.atomic
+def remove_member(organisation: Organisation, membership_id: int, manager) -> Membership:
+    organisation = _locked_for(organisation, manager)
+    membership = organisation.memberships.get(pk=membership_id)
+    if organisation.memberships.count() <= 1:
+        raise LastManager
+    membership.delete()
+    return membership
+
+
+@transaction.atomic
+def resend_invitation(organisation: Organisation, invitation_id: int, manager) -> Invitation:
+    """A new link valid for 7 more days; the previous link stops working."""
+    _locked_for(organisation, manager)
+    invitation = Invitation.objects.select_for_update().get(
+        pk=invitation_id, organisation=organisation, accepted_at__isnull=True
+    )
+    invitation.token = secrets.token_urlsafe()
+    invitation.expires_at = invitation_expiry()
+    invitation.save(update_fields=["token", "expires_at"])
+    key = f"invitation:{invitation.pk}:resent:{int(invitation.expires_at.timestamp())}"
+    send_invitation(invitation, manager, key)
+    return invitation
+
+
+@transaction.atomic
+def revoke_invitation(organisation: Organisation, invitation_id: int, manager) -> None:
+    """Deleted, so its link is an invalid link from now on."""
+    _locked_for(organisation, manager)
+    Invitation.objects.get(
+        pk=invitation_id, organisation=organisation, accepted_at__isnull=True
+    ).delete()

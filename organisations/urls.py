@@ -4,6 +4,7 @@ from . import views
 
 app_name = "organisations"
 MISSION = "espace-association/<int:org_id>/missions/<int:mission_id>"
+TEAM = "espace-association/<int:org_id>/equipe"
 
 urlpatterns = [
     path("espace-association/", views.home, name="home"),
@@ -11,6 +12,9 @@ urlpatterns = [
     path("espace-association/<int:org_id>/", views.dashboard, name="dashboard"),
     path("espace-association/<int:org_id>/soumettre/", views.submit_organisation, name="submit"),
     path("espace-association/<int:org_id>/equipe/", views.team, name="team"),
+    path(f"{TEAM}/membres/<int:pk>/retirer/", views.remove_member, name="remove_member"),
+    path(f"{TEAM}/invitations/<int:pk>/renvoyer/", views.resend_invitation, name="resend"),
+    path(f"{TEAM}/invitations/<int:pk>/revoquer/", views.revoke_invitation, name="revoke"),
     path(
         "espace-association/<int:org_id>/missions/nouvelle/", views.edit_mission, name="new_mission"
     ),

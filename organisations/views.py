@@ -6,7 +6,7 @@ Every URL is scoped to an organisation the signed-in user belongs to: another on
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -202,8 +202,53 @@ def team(request, org_id):
 @private
 def accept_invitation(request, token):
     if request.method == "POST":
-        membership = services.accept_invitation(token, request.user, request.site)
+        try:
+            membership = services.accept_invitation(token, request.user, request.site)
+        except services.InvitationForAnotherAddress:
+            return render(request, "organisations/invitation_other_address.html", status=403)
         if membership is None:
             return render(request, "accounts/link_invalid.html", status=400)
         return redirect("organisations:dashboard", org_id=membership.organisation_id)
     return render(request, "accounts/link_confirm.html", {"action": _("Join the team")})
+
+
+def team_action(action):
+    """A POST on the team page: the domain function acts, the page says what happened."""
+
+    @private
+    @require_POST
+    def view(request, org_id, pk):
+        organisation = my_organisation(request, org_id)
+        try:
+            message = action(organisation, pk, request.user)
+        except ObjectDoesNotExist as missing:
+            raise Http404 from missing
+        except services.LastManager:
+            messages.error(request, _("The team needs at least one manager."))
+        else:
+            messages.success(request, message)
+        if not organisation.memberships.filter(user=request.user).exists():
+            return redirect("organisations:home")  # left the team
+        return redirect("organisations:team", org_id=org_id)
+
+    return view
+
+
+def _remove(organisation, pk, manager):
+    services.remove_member(organisation, pk, manager)
+    return _("Removed from the team.")
+
+
+def _resend(organisation, pk, manager):
+    services.resend_invitation(organisation, pk, manager)
+    return _("Invitation sent again; the previous link no longer works.")
+
+
+def _revoke(organisation, pk, manager):
+    services.revoke_invitation(organisation, pk, manager)
+    return _("Invitation revoked; its link no longer works.")
+
+
+remove_member = team_action(_remove)
+resend_invitation = team_action(_resend)
+revoke_invitation = team_action(_revoke)

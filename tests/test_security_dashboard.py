@@ -231,3 +231,114 @@ def test_more_places_promote_from_the_waiting_list(team):
     promoted = applications[1]
     key = f"application-promoted:{promoted.pk}"
     assert OutboundEmail.objects.filter(idempotency_key=key).exists()
+
+
+# --- 7. Invitations bound to the invited address; the team managed by its managers ------------
+
+
+def invited(team, email="Invitee@Example.com"):
+    from organisations.services import invite
+
+    organisation, manager = team
+    return invite(organisation, email, manager)
+
+
+def test_an_invitation_joins_only_the_invited_address(team):
+    organisation, _manager = team
+    invitation = invited(team)
+    link = f"/fr/espace-association/invitation/{invitation.token}/"
+    stranger = confirmed("stranger@example.com")
+    refused = client_for(stranger).post(link, **H)
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(organisation=organisation, user=stranger).exists()
+    invitation.refresh_from_db()
+    assert invitation.is_usable  # still there for the right person
+    invitee = confirmed("INVITEE@example.COM")  # the same address, whatever its case
+    assert client_for(invitee).post(link, **H).status_code == 302
+    assert Membership.objects.filter(organisation=organisation, user=invitee).exists()
+
+
+def test_managers_remove_members_but_never_the_last(team):
+    organisation, manager = team
+    other = confirmed("second-manager@example.com")
+    second = Membership.objects.create(organisation=organisation, user=other)
+    client = client_for(manager)
+    page = client.get(f"/fr/espace-association/{organisation.pk}/equipe/", **H)
+    assert f"/membres/{second.pk}/retirer/" in page.text
+    remove = "/fr/espace-association/{}/equipe/membres/{}/retirer/"
+    assert client.post(remove.format(organisation.pk, second.pk), **H).status_code == 302
+    assert not Membership.objects.filter(pk=second.pk).exists()
+    own = Membership.objects.get(organisation=organisation, user=manager)
+    client.post(remove.format(organisation.pk, own.pk), **H)
+    assert Membership.objects.filter(pk=own.pk).exists()  # the last manager stays
+    # Another organisation's manager cannot touch this team.
+    outsider_org = organisation_on(organisation.site, "asso-dehors")
+    outsider = confirmed("outsider@example.com")
+    Membership.objects.create(organisation=outsider_org, user=outsider)
+    response = client_for(outsider).post(remove.format(organisation.pk, own.pk), **H)
+    assert response.status_code == 404
+    response = client.post(remove.format(organisation.pk, "999999"), **H)
+    assert response.status_code == 404
+
+
+def test_managers_resend_and_revoke_invitations(team):
+    from organisations.models import Invitation
+
+    organisation, manager = team
+    invitation = invited(team)
+    old_link = f"/fr/espace-association/invitation/{invitation.token}/"
+    client = client_for(manager)
+    base = f"/fr/espace-association/{organisation.pk}/equipe/invitations/{invitation.pk}"
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())  # expired
+    assert client.post(f"{base}/renvoyer/", **H).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.is_usable
+    new_link = f"/fr/espace-association/invitation/{invitation.token}/"
+    assert new_link != old_link
+    sent = OutboundEmail.objects.filter(idempotency_key__startswith=f"invitation:{invitation.pk}")
+    assert sent.count() == 2
+    invitee = confirmed("invitee@example.com")
+    assert client_for(invitee).post(old_link, **H).status_code == 400  # the old link is dead
+    assert client.post(f"{base}/revoquer/", **H).status_code == 302
+    assert client_for(invitee).post(new_link, **H).status_code == 400  # revoked
+    assert not Membership.objects.filter(organisation=organisation, user=invitee).exists()
+    assert client.post(f"{base}/renvoyer/", **H).status_code == 404
+
+
+# --- Low: attendance recounts places; a non-numeric application id is a 404 -------------------
+
+
+def test_marking_attendance_recounts_and_offers_the_place(team):
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-presence", places=1, is_recurring=True)
+    first = services.apply(mission.pk, confirmed("came@example.com"))
+    waiting = services.apply(mission.pk, confirmed("waiting@example.com"))
+    services.decide(first.pk, manager, accept=True)
+    services.mark_attendance(first.pk, manager, happened=True)
+    mission.refresh_from_db()
+    assert Application.objects.get(pk=waiting.pk).status == "pending"
+    assert mission.active_count == mission.active_applications().count() == 1
+
+
+def test_marking_attendance_after_the_mission_recounts_without_promoting(team):
+    import datetime
+
+    organisation, manager = team
+    mission = mission_of(organisation, "mission-passee", places=1)
+    first = services.apply(mission.pk, confirmed("came2@example.com"))
+    waiting = services.apply(mission.pk, confirmed("waiting2@example.com"))
+    services.decide(first.pk, manager, accept=True)
+    Mission.objects.filter(pk=mission.pk).update(
+        end_date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    services.mark_attendance(first.pk, manager, happened=False)
+    mission.refresh_from_db()
+    assert mission.active_count == 0
+    assert Application.objects.get(pk=waiting.pk).status == "waitlisted"
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "²", "", "9" * 30, "1 OR 1=1"])
+def test_a_non_numeric_application_id_is_a_404(value):
+    client = client_for(confirmed("numbers@example.com"))
+    response = client.post("/fr/espace/candidatures/", {"application": value}, **H)
+    assert response.status_code == 404
