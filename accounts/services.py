@@ -16,6 +16,7 @@ from wagtail.models import Site
 
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
+from missions.services import withdraw_volunteer
 from tenants.models import PortalSettings
 
 from .models import User, normalize_email
@@ -157,9 +158,13 @@ def sign_out_everywhere(user: User) -> None:
 
 
 def delete_account(user: User) -> None:
-    """Erase personal data; the row stays, anonymous, so associations' statistics hold."""
+    """Erase personal data; the row stays, anonymous, so associations' statistics hold.
+
+    Open applications are cancelled first (places freed, waiting lists promoted), then the
+    messages the volunteer wrote and their name in the managers' emails are erased."""
     old_email = user.email
     with transaction.atomic():
+        withdraw_volunteer(user)
         user.email = f"deleted-{user.pk}@deleted.invalid"
         user.first_name = user.last_name = user.phone = user.postal_code = user.pending_email = ""
         user.birth_date = None
@@ -194,6 +199,23 @@ def export_data(user: User) -> dict:
             ),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
+        "applications": [
+            {
+                "mission": a.mission.title,
+                "organisation": a.mission.organisation.name,
+                "status": a.status,
+                "message": a.message,
+                "applied_at": a.created_at.isoformat(),
+                "status_changed_at": (
+                    a.status_changed_at.isoformat() if a.status_changed_at else None
+                ),
+            }
+            for a in user.applications.select_related("mission__organisation").order_by("pk")
+        ],
+        "memberships": [
+            {"organisation": m.organisation.name, "since": m.created_at.isoformat()}
+            for m in user.memberships.select_related("organisation").order_by("pk")
+        ],
         "emails_sent_to_you": [
             {
                 "template": e.template,
@@ -217,12 +239,16 @@ def purge_unconfirmed(older_than_days: int | None = None, chunk: int = 1000) -> 
     cutoff = timezone.now() - timedelta(days=days)
     total = 0
     while True:
-        ids = list(
+        rows = list(
             User.objects.filter(
                 signed_up_publicly=True, email_confirmed_at__isnull=True, date_joined__lt=cutoff,
                 is_staff=False, is_superuser=False, groups=None,
-            ).values_list("pk", flat=True)[:chunk]
+            ).values_list("pk", "email")[:chunk]
         )  # fmt: skip
-        if not ids:
+        if not rows:
             return total
-        total += User.objects.filter(pk__in=ids).delete()[1].get("accounts.User", 0)
+        ids, emails = zip(*rows, strict=True)
+        with transaction.atomic():
+            # Their confirmation emails (address, name, link) go with them.
+            OutboundEmail.objects.filter(to_email__in=emails).delete()
+            total += User.objects.filter(pk__in=ids).delete()[1].get("accounts.User", 0)

@@ -1,9 +1,12 @@
 """Writing to the outbox: the only way code in the portal asks for an email."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from wagtail.models import Site
 
 from .models import OutboundEmail
@@ -88,3 +91,26 @@ def enqueue(ids: list[int]) -> bool:
         logger.warning("Broker unreachable, outbox %s left to the sweeper", ids, exc_info=True)
         return False
     return True
+
+
+def purge_finished(older_than_days: int | None = None, chunk: int = 5000) -> int:
+    """Delete emails that are done with (sent, failed, suppressed) after the retention period.
+
+    A row holds an address, a first name, sometimes a link: kept `EMAIL_RETENTION_DAYS` to
+    answer "did you send it?" and to investigate delivery problems, then gone. Rows still
+    pending are never deleted here."""
+    days = older_than_days or settings.EMAIL_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    finished = (
+        OutboundEmail.Status.SENT, OutboundEmail.Status.FAILED, OutboundEmail.Status.SUPPRESSED,
+    )  # fmt: skip
+    total = 0
+    while True:
+        ids = list(
+            OutboundEmail.objects.filter(status__in=finished, created_at__lt=cutoff).values_list(
+                "pk", flat=True
+            )[:chunk]
+        )
+        if not ids:
+            return total
+        total += OutboundEmail.objects.filter(pk__in=ids).delete()[0]

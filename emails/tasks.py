@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import OutboundEmail
+from .outbox import purge_finished
 from .sending import claim, deliver
 
 logger = logging.getLogger(__name__)
@@ -62,3 +63,9 @@ def sweep_outbox() -> int:
     if ids:
         logger.info("Sweeper re-enqueued %d outbox records", len(ids))
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def purge_old_emails() -> int:
+    """Daily: the outbox's retention period (emails.outbox.purge_finished)."""
+    return purge_finished()

@@ -6,10 +6,12 @@ import logging
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
+from emails.models import OutboundEmail
 from emails.outbox import queue_email
 from organisations.services import is_moderator
 from portal.slugs import save_with_unique_slug
@@ -369,3 +371,37 @@ def notify(user, mission: Mission, template: str, key: str, **context) -> None:
             **context,
         },
     )
+
+
+def withdraw_volunteer(volunteer) -> int:
+    """A volunteer leaves (account deleted): each open application is cancelled as if they
+    had cancelled it (place freed, waiting list promoted, managers told), then what they wrote
+    and their name in the managers' emails are erased. Returns how many were cancelled."""
+    still_open = (*Application.ACTIVE, Application.Status.WAITLISTED)
+    cancelled = list(
+        Application.objects.filter(volunteer=volunteer, status__in=still_open).values_list(
+            "pk", flat=True
+        )
+    )
+    for application_id in cancelled:
+        cancel(application_id, volunteer)
+    everything = list(Application.objects.filter(volunteer=volunteer).values_list("pk", flat=True))
+    Application.objects.filter(pk__in=everything).update(message="")
+    forget_applicant(everything)
+    return len(cancelled)
+
+
+def forget_applicant(application_ids: list[int]) -> int:
+    """Replace the applicant's name in the emails managers got about these applications."""
+    if not application_ids:
+        return 0
+    about = Q()
+    for application_id in application_ids:
+        for event in ("application-manager", "application-cancelled"):
+            about |= Q(idempotency_key__startswith=f"{event}:{application_id}:")
+    rows = list(OutboundEmail.objects.filter(about, context__has_key="applicant"))
+    for row in rows:
+        with translation.override(row.language):
+            row.context = {**row.context, "applicant": _("A volunteer")}
+    OutboundEmail.objects.bulk_update(rows, ["context"])
+    return len(rows)

@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-ended-missions": {"task": "missions.tasks.close_ended_missions", "schedule": 3600.0},
     "mission-reminders": {"task": "missions.tasks.send_reminders", "schedule": 6 * 3600.0},
     "mission-followups": {"task": "missions.tasks.send_followups", "schedule": 6 * 3600.0},
+    "purge-old-emails": {"task": "emails.tasks.purge_old_emails", "schedule": 24 * 3600.0},
     "sweep-outbox": {
         "task": "emails.tasks.sweep_outbox",
         "schedule": env.float("EMAIL_SWEEP_INTERVAL", default=30.0),
@@ -218,6 +219,7 @@ EMAIL_RETRY_BASE_DELAY = env.float("EMAIL_RETRY_BASE_DELAY", default=5.0)  # sec
 EMAIL_RETRY_MAX_DELAY = env.float("EMAIL_RETRY_MAX_DELAY", default=900.0)
 EMAIL_LEASE_SECONDS = env.int("EMAIL_LEASE_SECONDS", default=120)  # then the sweeper re-sends
 EMAIL_SWEEP_GRACE = env.float("EMAIL_SWEEP_GRACE", default=10.0)  # leave fresh rows to on_commit
+EMAIL_RETENTION_DAYS = env.int("EMAIL_RETENTION_DAYS", default=90)  # then finished rows go
 # Links in emails and canonical URLs: https in production.
 PORTAL_PUBLIC_SCHEME = env("PORTAL_PUBLIC_SCHEME", default="http")
 
