@@ -342,3 +342,21 @@ def test_a_non_numeric_application_id_is_a_404(value):
     client = client_for(confirmed("numbers@example.com"))
     response = client.post("/fr/espace/candidatures/", {"application": value}, **H)
     assert response.status_code == 404
+
+
+def test_the_migration_removes_links_to_other_portals(demo):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "missions.migrations.0004_missions_on_their_organisations_portal"
+    )
+    organisation = organisation_on(demo["localhost"], "asso-migree")
+    both = mission_of(organisation, "mission-deux-portails")
+    both.sites.add(demo["covid19.localhost"])
+    elsewhere = mission_of(organisation, "mission-ailleurs")
+    elsewhere.sites.set([demo["covid19.localhost"]])
+    migration.keep_own_portal(apps, None)
+    assert list(both.sites.all()) == [demo["localhost"]]
+    assert list(elsewhere.sites.all()) == [demo["localhost"]]
