@@ -152,7 +152,7 @@ class NewsIndexPage(PortalPage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["news"] = NewsPage.objects.child_of(self).live().order_by("-date")[:30]
+        context["news"] = NewsPage.objects.child_of(self).live().public().order_by("-date")[:30]
         return context
 
 

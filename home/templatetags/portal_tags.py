@@ -45,6 +45,31 @@ def menu_children(context, page):
     request = context["request"]
 
     def compute():
-        return [(c.title, c.get_url(request)) for c in page.get_children().live().in_menu()]
+        return [
+            (c.title, c.get_url(request)) for c in page.get_children().live().public().in_menu()
+        ]
 
     return per_page(request, "menu", page, compute)
+
+
+@register.filter
+def safe_link(url):
+    """The URL if its scheme is allowed, else "": content saved before the block check existed
+    is not re-validated, so templates check again at render time."""
+    from home.blocks import link_scheme_allowed
+
+    return url if url and link_scheme_allowed(str(url)) else ""
+
+
+@register.filter
+def ld_json(value):
+    """A schema.org JSON-LD block. A data block, not a script: CSP does not run or block it,
+    so public pages need no inline script (and no nonce) to carry structured data."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.utils.html import _json_script_escapes
+    from django.utils.safestring import mark_safe
+
+    data = json.dumps(value, cls=DjangoJSONEncoder).translate(_json_script_escapes)
+    return mark_safe(f'<script type="application/ld+json">{data}</script>')

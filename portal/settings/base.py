@@ -8,6 +8,7 @@ sessions, eager Celery, console email, so `make demo` needs nothing but Python.
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.cache.DefaultPrivateMiddleware",
+    "portal.csp.PortalCSPMiddleware",  # after the line above: it may turn a response private
     "portal.middleware.ClientIPMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -274,6 +276,37 @@ WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost:8
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+# --- Content-Security-Policy (django-csp; portal/csp.py, README "Security") ------------------
+# Public pages: no inline script or style at all (they are cached for everyone, so no nonce
+# either); NONCE only appears in the header of a page that used request.csp_nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The Wagtail admin writes inline scripts and styles: 'unsafe-inline' there only, everything
+# else as strict (same origin only, no plugins, no <base>, framed by itself for previews).
+CSP_ADMIN_PATHS = ["/admin/"]
+CSP_ADMIN_DIRECTIVES = {
+    **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "frame-src": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+# No Gravatar in the admin: it would send a hash of each staff address to a third party.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Missions -------------------------------------------------------------------------------
 GEOCODER = env("GEOCODER", default="missions.geocoding.BanGeocoder")
