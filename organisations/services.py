@@ -10,6 +10,8 @@ from wagtail.models import Site
 
 from emails.outbox import queue_email
 from portal.slugs import save_with_unique_slug
+from tenants.models import PortalGroup
+from tenants.portals import portal_group
 
 from .models import Invitation, Membership, Organisation, invitation_expiry
 from .states import MANAGER, MODERATOR, ORGANISATION
@@ -25,13 +27,15 @@ def is_moderator(user, site: Site) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=moderators_group_name(site)).exists()
+    return user.groups.filter(
+        portal_role__site=site, portal_role__role=PortalGroup.Role.MODERATORS
+    ).exists()
 
 
 def ensure_moderators_group(site: Site) -> Group:
     from django.contrib.auth.models import Permission
 
-    group, _ = Group.objects.get_or_create(name=moderators_group_name(site))
+    group = portal_group(site, PortalGroup.Role.MODERATORS, moderators_group_name(site))
     group.permissions.add(
         Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
         *Permission.objects.filter(

@@ -64,9 +64,22 @@ def content_version(site: Site) -> int:
     return cache.get(f"content:v:{site.hostname}", 0)  # embedded mode: one process
 
 
-def purge_site(site: Site, urls: list[str] | None = None) -> None:
-    """Schedule, after commit, the page-cache invalidation and the CDN purge of a site."""
-    hostnames = site_hostnames(site)
+def on_host(urls: list[str], site: Site, hostname: str) -> list[str]:
+    """The same URLs under another hostname of the site (a former one, still at the CDN)."""
+    base = site.root_url
+    former = base.replace(f"//{site.hostname}", f"//{hostname}", 1)
+    return [former + url[len(base) :] for url in urls if url.startswith(base)]
+
+
+def purge_site(
+    site: Site, urls: list[str] | None = None, former_hostnames: tuple[str, ...] = ()
+) -> None:
+    """Schedule, after commit, the page-cache invalidation and the CDN purge of a site.
+
+    `former_hostnames`: after a domain switch the CDN still holds the pages under the old
+    host; they are purged too, so it asks again and gets the redirect to the new domain.
+    """
+    hostnames = [*site_hostnames(site), *former_hostnames]
     site_id = site.pk
 
     def run():
@@ -77,10 +90,12 @@ def purge_site(site: Site, urls: list[str] | None = None) -> None:
                 cache.set(f"content:v:{host}", cache.get(f"content:v:{host}", 0) + 1, None)
         if settings.WAGTAILFRONTENDCACHE:
             try:
+                current = Site.objects.get(pk=site_id)
+                to_purge = urls if urls is not None else site_urls(current)
+                for hostname in former_hostnames:
+                    to_purge = [*to_purge, *on_host(to_purge, current, hostname)]
                 batch = PurgeBatch()
-                batch.add_urls(
-                    urls if urls is not None else site_urls(Site.objects.get(pk=site_id))
-                )
+                batch.add_urls(to_purge)
                 batch.purge()
             except Exception:
                 logger.exception("CDN purge failed for site %s", site_id)

@@ -42,7 +42,8 @@ def search(request):
 
 def run_search(site, query: str, number: str) -> list[dict]:
     root = site.root_page.localized
-    pages = Page.objects.live().descendant_of(root, inclusive=True).search(query)
+    # live and public: a page behind a password or a sign-in (view restriction) never shows.
+    pages = Page.objects.live().public().descendant_of(root, inclusive=True).search(query)
     paginator = Paginator(pages, 10)
     try:
         page = paginator.page(number)

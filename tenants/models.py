@@ -33,6 +33,30 @@ class SiteAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class PortalGroup(models.Model):
+    """The group that holds one role (editors, moderators) on one portal.
+
+    Found by site id, never by name: two portals may share a name, and a name can be edited.
+    """
+
+    class Role(models.TextChoices):
+        EDITORS = "editors", _("Editors")
+        MODERATORS = "moderators", _("Moderators")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="portal_groups")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="portal_role")
+
+    class Meta:
+        verbose_name = _("portal group")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "role"], name="one_group_per_portal_role")
+        ]
+
+    def __str__(self):
+        return f"{self.site} · {self.role}"
+
+
 SWITCHES_TTL = 2.0
 _switches: dict[int, tuple[float, "PortalSettings"]] = {}
 

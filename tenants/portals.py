@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 from wagtail.models import GroupPagePermission, GroupSitePermission, Page, Site
 
-from .models import PortalSettings
+from .models import PortalGroup, PortalSettings
 
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
 
@@ -13,9 +14,29 @@ def editors_group_name(site: Site) -> str:
     return f"Éditeurs · {site.site_name or site.hostname}"
 
 
+def portal_group(site: Site, role: str, name: str) -> Group:
+    """The site's group for `role`, found by site id (PortalGroup), made on first use.
+
+    Never adopted by name: a group that happens to carry the name (another portal of the
+    same name, or one made by hand) is not this portal's, so the new group gets the site id.
+    """
+    link = PortalGroup.objects.filter(site=site, role=role).select_related("group").first()
+    if link is not None:
+        return link.group
+    if Group.objects.filter(name=name).exists():
+        name = f"{name} #{site.pk}"
+    group, _ = Group.objects.get_or_create(name=name)
+    PortalGroup.objects.create(site=site, role=role, group=group)
+    return group
+
+
+def editors_group(site: Site) -> Group:
+    return portal_group(site, PortalGroup.Role.EDITORS, editors_group_name(site))
+
+
 def ensure_editors_group(site: Site) -> Group:
     """The group whose page permissions cover this site's tree (all its languages) only."""
-    group, _ = Group.objects.get_or_create(name=editors_group_name(site))
+    group = editors_group(site)
     group.permissions.add(
         Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
     )
@@ -69,3 +90,19 @@ def public_base_url(site: Site) -> str:
     scheme = settings.PORTAL_PUBLIC_SCHEME
     port = "" if site.port in (80, 443) else f":{site.port}"
     return f"{scheme}://{site.hostname}{port}"
+
+
+def pages_within_reach(pages, user):
+    """`pages` narrowed to the trees the user's groups hold page permissions on.
+
+    The page chooser (links, internal page blocks) lists and searches every page of every
+    portal otherwise: an editor of one portal would read another portal's drafts' titles and
+    link to them. Superusers keep everything.
+    """
+    if user.is_superuser:
+        return pages
+    roots = Page.objects.filter(group_permissions__group__in=user.groups.all()).distinct()
+    reach = Q(pk__in=[])
+    for path in roots.values_list("path", flat=True):
+        reach |= Q(path__startswith=path)
+    return pages.filter(reach)

@@ -1,5 +1,5 @@
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from wagtail.models import Site
 
@@ -9,6 +9,16 @@ from . import hosts
 from .models import PortalSettings, SiteAlias
 
 
+@receiver(pre_save, sender=Site)
+def remember_hostname(sender, instance, **kwargs):
+    """The hostname before this save: a domain switch must purge the old host's URLs too."""
+    instance._former_hostname = (
+        Site.objects.filter(pk=instance.pk).values_list("hostname", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
 @receiver([post_save, post_delete], sender=Site)
 @receiver([post_save, post_delete], sender=SiteAlias)
 def invalidate_host_map(sender, instance, **kwargs):
@@ -16,7 +26,8 @@ def invalidate_host_map(sender, instance, **kwargs):
     transaction.on_commit(hosts.invalidate)
     site = instance if sender is Site else instance.site
     if kwargs.get("signal") is post_save or sender is SiteAlias:
-        purge_site(site)
+        former = getattr(instance, "_former_hostname", None) if sender is Site else None
+        purge_site(site, former_hostnames=(former,) if former and former != site.hostname else ())
 
 
 @receiver(post_save, sender=PortalSettings)

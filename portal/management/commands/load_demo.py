@@ -2,11 +2,10 @@ import os
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from portal.demo import PORTALS, ensure_user, load_demo
-from tenants.portals import editors_group_name
+from tenants.portals import editors_group
 
 
 class Command(BaseCommand):
@@ -27,7 +26,7 @@ class Command(BaseCommand):
             site = sites[portal["slug"]]
             self.stdout.write(f"  {site.root_url}/fr/  ({site.site_name})")
             editor, editor_created = ensure_user(f"editeur@{site.hostname}", password)
-            editor.groups.add(Group.objects.get(name=editors_group_name(site)))
+            editor.groups.add(editors_group(site))
             if editor_created:
                 self.stdout.write(f"    editor: {editor.email} / {password}")
         from organisations.models import Membership, Organisation

@@ -1,0 +1,171 @@
+"""Editors and moderators belong to one portal by its id; nothing else gives rights over all.
+
+Also: the page chooser and the site search stay inside what the visitor may see, and a domain
+switch purges the old host at the CDN.
+"""
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from wagtail.models import (
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    PageViewRestriction,
+    Site,
+)
+
+from home.models import HomePage, StandardPage
+from organisations.services import ensure_moderators_group, is_moderator
+from tenants.models import PortalGroup
+from tenants.portals import editors_group, ensure_editors_group, ensure_portal
+from tenants.switches import apply
+from tests.fake_cloudflare import FakeCloudflare
+
+pytestmark = pytest.mark.django_db
+
+
+def second_portal_named_like(demo, name):
+    root = Page.objects.get(depth=1)
+    home = root.add_child(instance=HomePage(title="Homonyme", slug="homonyme"))
+    return ensure_portal(hostname="homonyme.localhost", name=name, root_page=home)
+
+
+def test_two_portals_with_the_same_name_do_not_share_editors_or_moderators(demo):
+    first = demo["localhost"]
+    second = second_portal_named_like(demo, first.site_name)
+    assert editors_group(second) != editors_group(first)
+    editor = get_user_model().objects.create_user("ed@first.example", password="x")
+    editor.groups.add(editors_group(first))
+    second_root = Page.objects.get(pk=second.root_page_id)
+    assert not second_root.permissions_for_user(editor).can_edit()
+    assert Page.objects.get(pk=first.root_page_id).permissions_for_user(editor).can_edit()
+
+    moderator = get_user_model().objects.create_user("mod@first.example", password="x")
+    moderator.groups.add(ensure_moderators_group(first))
+    assert ensure_moderators_group(second) != ensure_moderators_group(first)
+    assert is_moderator(moderator, first) and not is_moderator(moderator, second)
+
+
+def test_renaming_a_portal_keeps_its_groups(demo):
+    site = demo["covid19.localhost"]
+    group = editors_group(site)
+    site.site_name = "Un autre nom"
+    site.save()
+    assert ensure_editors_group(site) == group
+    assert PortalGroup.objects.get(site=site, role="editors").group == group
+
+
+def test_a_group_that_only_carries_the_name_is_not_adopted(demo):
+    root = Page.objects.get(depth=1)
+    home = root.add_child(instance=HomePage(title="Neuf", slug="neuf"))
+    squatter = Group.objects.create(name="Éditeurs · Portail neuf")
+    site = ensure_portal(hostname="neuf.localhost", name="Portail neuf", root_page=home)
+    assert editors_group(site) != squatter
+    assert not GroupPagePermission.objects.filter(group=squatter).exists()
+
+
+def test_migration_splits_a_group_shared_by_two_portals_of_the_same_name(demo):
+    first = demo["localhost"]
+    second = second_portal_named_like(demo, first.site_name)
+    shared = editors_group(first)
+    own = editors_group(second)
+    # Back to the state before the migration: one group by name holding both trees.
+    GroupPagePermission.objects.filter(group=own).update(group=shared)
+    PortalGroup.objects.filter(group__in=[shared, own]).delete()
+    own.delete()
+    member = get_user_model().objects.create_user("shared@example.com", password="x")
+    member.groups.add(shared)
+
+    migration = importlib.import_module("tenants.migrations.0005_link_portal_groups")
+    migration.link_portal_groups(django_apps, None)
+
+    assert editors_group(first) == shared
+    split = editors_group(second)
+    assert split != shared and split.name.endswith(f"#{second.pk}")
+    assert not Page.objects.get(pk=second.root_page_id).permissions_for_user(member).can_edit()
+    assert GroupPagePermission.objects.filter(group=split, page_id=second.root_page_id).exists()
+
+
+def test_wagtail_stock_groups_hold_no_rights_over_the_portals(demo):
+    stock = Group.objects.filter(name__in=["Editors", "Moderators"])
+    assert not GroupPagePermission.objects.filter(group__in=stock).exists()
+    assert not GroupCollectionPermission.objects.filter(group__in=stock).exists()
+
+    # A deployment where someone is still in one: the rights go, the member stays.
+    group = Group.objects.create(name="Editors")
+    GroupPagePermission.objects.create(
+        group=group, page=Page.objects.get(depth=1), permission_type="change"
+    )
+    user = get_user_model().objects.create_user("old@example.com", password="x")
+    user.groups.add(group)
+    migration = importlib.import_module("tenants.migrations.0005_link_portal_groups")
+    migration.strip_stock_groups(django_apps, None)
+    assert not GroupPagePermission.objects.filter(group=group).exists()
+    assert user.groups.filter(pk=group.pk).exists()
+    home = Page.objects.get(pk=demo["covid19.localhost"].root_page_id)
+    assert not home.permissions_for_user(user).can_edit()
+
+
+def test_page_chooser_lists_and_searches_only_the_editors_portals(client, demo):
+    editor = get_user_model().objects.create_user("ed@localhost", password="x")
+    editor.groups.add(editors_group(demo["localhost"]))
+    client.force_login(editor)
+    other_home = Page.objects.get(pk=demo["covid19.localhost"].root_page_id)
+    own_home = Page.objects.get(pk=demo["localhost"].root_page_id)
+    own_titles = {p.title for p in Page.objects.descendant_of(own_home, inclusive=True)}
+    other_titles = [
+        p.title
+        for p in Page.objects.descendant_of(other_home)
+        if p.title not in own_titles and len(p.title) > 8
+    ]
+    assert other_titles
+
+    def html(url):
+        response = client.get(url, HTTP_HOST="localhost")
+        assert response.status_code == 200, url
+        is_json = response["Content-Type"].startswith("application/json")
+        return response.json()["html"] if is_json else response.text
+
+    for title in other_titles:
+        word = title.split()[-1]
+        assert title not in html(f"/admin/choose-page/search/?q={word}"), title
+    listed = html(f"/admin/choose-page/{other_home.pk}/")
+    assert not any(title in listed for title in other_titles), other_titles
+    assert "Comment ça marche" in html(f"/admin/choose-page/{own_home.pk}/")
+
+
+def test_site_search_never_lists_a_page_behind_a_view_restriction(client, demo):
+    page = StandardPage.objects.live().descendant_of(demo["localhost"].root_page).first()
+    page.title = "Coulisses confidentielles"
+    page.save_revision().publish()
+    PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
+    text = client.get("/fr/search/?query=confidentielles", HTTP_HOST="localhost").text
+    assert "Coulisses confidentielles" not in text
+
+
+def test_domain_switch_purges_the_old_hosts_urls_at_the_cdn(
+    demo, settings, django_capture_on_commit_callbacks
+):
+    with FakeCloudflare() as cloudflare:
+        settings.WAGTAILFRONTENDCACHE = {
+            "cloudflare": {
+                "BACKEND": "portal.purge.CloudflareBackend",
+                "ZONEID": "zone42",
+                "BEARER_TOKEN": "token",
+                "API_URL": cloudflare.url,
+            }
+        }
+        site = demo["covid19.localhost"]
+        with django_capture_on_commit_callbacks(execute=True):
+            apply(site, public_domain="moved.localhost")
+        assert Site.objects.get(pk=site.pk).hostname == "moved.localhost"
+        assert "http://moved.localhost/fr/" in cloudflare.purged
+        assert "http://covid19.localhost/fr/" in cloudflare.purged
+        assert "http://covid19.localhost/fr/inscription/" in cloudflare.purged
+        assert "http://covid19.localhost/fr/gestes-barrieres/" in cloudflare.purged
