@@ -79,6 +79,8 @@ MODERATED_FIELDS = {
     "postal_code", "city", "start_date", "end_date", "is_recurring", "schedule",
     "prerequisites", "minimum_age", "sites",
 }  # fmt: skip
+# What a manager may change; never the status, the counters or the organisation.
+EDITABLE_FIELDS = (MODERATED_FIELDS - {"sites"}) | {"places", "waiting_list"}
 
 
 def allowed_sites(organisation):
@@ -116,15 +118,17 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         mission.organisation = organisation
         mission.status = Mission.Status.DRAFT
         mission.active_count = 0
+        mission.full_clean(exclude=["slug"])
         save_with_unique_slug(mission, mission.title, fallback="mission", max_length=150)
         mission.sites.set(sites)
         current = mission
     else:
         current = Mission.objects.select_for_update().get(pk=mission.pk, organisation=organisation)
-        fields = [name for name in changed if name != "sites"]
+        fields = [name for name in changed if name in EDITABLE_FIELDS]
         old_places = current.places
         for name in fields:
             setattr(current, name, getattr(mission, name))
+        current.full_clean(exclude=["slug"])
         active = current.active_applications().count()
         if current.places < active:
             raise ValidationError(
