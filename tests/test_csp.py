@@ -193,6 +193,16 @@ def test_every_public_page_has_a_strict_policy_and_nothing_inline(client, demo, 
     assert_strict_public_policy(missing, "404")
 
 
+def test_api_docs_load_nothing_from_other_origins(client, demo):
+    response = client.get("/api/v1/docs", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    parser = PageParts()
+    parser.feed(response.content.decode())
+    assert parser.problems == [] and parser.scripts, parser.problems
+    assert "cdn.jsdelivr.net" not in response.text and "django-ninja.dev" not in response.text
+    assert directives(response["Content-Security-Policy"])["script-src"] == ["'self'"]
+
+
 def test_faq_structured_data_is_a_data_block_not_a_script(client, demo):
     text = client.get("/fr/questions-frequentes/", HTTP_HOST="localhost").text
     assert '<script type="application/ld+json">{"@context": "https://schema.org"' in text

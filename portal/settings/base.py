@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "taggit",
     # Third parties
     "dsfr",
+    "ninja",  # its API docs from our static files, not a CDN (CSP: same origin only)
     "anymail",
     "health_check",
     # Django
