@@ -2,6 +2,7 @@ import datetime
 import re
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,3 +121,49 @@ class ProfileForm(forms.ModelForm):
 
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])
+
+
+class ThrottledLoginMixin:
+    """Password sign-in throttled per IP and per account (accounts.ratelimits).
+
+    Refused before the password is checked (no hashing spent on a throttled attempt), with a
+    form error; the view answers 429 (`rate_limited` is set). Only wrong passwords count
+    against the account.
+    """
+
+    rate_limited = None
+
+    def clean(self):
+        from . import ratelimits
+
+        username = self.cleaned_data.get("username")
+        if username and self.request is not None:
+            self.rate_limited = ratelimits.check_password_login(self.request, username)
+            if self.rate_limited:
+                ratelimits.refused(self, self.rate_limited)
+                return self.cleaned_data
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if self.request is not None and error.code == "invalid_login":
+                ratelimits.password_login_failed(self.request, username)
+            raise
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+def admin_login_form():
+    """Wagtail's login form, throttled (WAGTAILADMIN_USER_LOGIN_FORM)."""
+    from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
+
+    return type("AdminLoginForm", (ThrottledLoginMixin, WagtailLoginForm), {})
+
+
+class OTPCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autofocus": True}),
+    )  # fmt: skip

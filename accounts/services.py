@@ -3,6 +3,7 @@
 Views (HTML and API) parse input and call these; tests call them directly.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ LINK_VIEWS = {
     "confirm": "accounts:confirm",
     "login": "accounts:magic_link",
     "change-email": "accounts:confirm_email_change",
+    "totp-enrol": "accounts_totp_enrol_link",
 }
 
 
@@ -58,6 +60,17 @@ def queue_link_email(user, template, purpose, key, site, language, *, to=None, f
         context={"first_name": user.first_name, "action_path": path, **context},
         fresh=fresh,
     )
+
+
+def send_totp_enrolment_link(user: User, site: Site, language: str) -> None:
+    """Production enrolment: the link proves the mailbox, the session the password, so a
+    stolen password alone cannot enrol the thief's phone (one email per 10 minutes)."""
+    window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+    with transaction.atomic():
+        queue_link_email(
+            user, "totp_enrolment", "totp-enrol", f"totp-enrolment:{user.pk}:{window}", site,
+            language,
+        )  # fmt: skip
 
 
 def signup(*, site: Site, language: str, data: dict) -> SignupResult:
@@ -113,9 +126,15 @@ def confirm_email(user: User) -> None:
 
 
 def send_signin_link(*, email: str, site: Site, language: str) -> bool:
-    """Queue a magic sign-in link if the address has an account; silent otherwise."""
+    """Queue a magic sign-in link if the address has an account; silent otherwise.
+
+    Never for a staff account: those sign in with a password and a code (accounts.staff), so
+    no emailed token could open the admin, and the answer stays the same (no enumeration).
+    """
+    from .staff import is_staff_account
+
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
+    if user is None or is_staff_account(user):
         return False
     window = int(time.time() // 60)
     with transaction.atomic():
@@ -126,19 +145,46 @@ def send_signin_link(*, email: str, site: Site, language: str) -> bool:
     return True
 
 
+def digest(value: str) -> str:
+    """A short ASCII stand-in for an address in an idempotency key."""
+    return hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+def mask_email(email: str) -> str:
+    """`c*****@example.com`: enough for the owner to recognise, little for anyone else."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'*' * max(len(local) - 1, 1)}@{domain}"
+
+
+def notify_old_address(user: User, old_email: str, new_email: str, stage: str, site, language):
+    """Tell the current address that a change was asked for, or made: if the session was
+    not the owner's, the owner learns it while the old address still works."""
+    queue_email(
+        to=old_email,
+        template="email_change_notice",
+        idempotency_key=f"email-change-notice:{user.pk}:{stage}:{time.time_ns()}",
+        site=site,
+        language=language,
+        context={"first_name": user.first_name, "new_email": mask_email(new_email),
+                 "changed": stage == "changed"},
+    )  # fmt: skip
+
+
 def request_email_change(user: User, new_email: str, site: Site, language: str) -> None:
     """The new address must prove it is reachable before it replaces the old one."""
     with transaction.atomic():
         user.pending_email = normalize_email(new_email)
         user.save(update_fields=["pending_email"])
         queue_link_email(
-            user, "email_change", "change-email", f"email-change:{user.pk}:{int(time.time())}",
+            user, "email_change", "change-email",
+            f"email-change:{user.pk}:{int(time.time())}:{digest(user.pending_email)}",
             site, language, to=user.pending_email,
         )  # fmt: skip
+        notify_old_address(user, user.email, user.pending_email, "requested", site, language)
 
 
-def apply_email_change(user: User) -> bool:
-    new_email = user.pending_email
+def apply_email_change(user: User, site: Site | None = None) -> bool:
+    old_email, new_email = user.email, user.pending_email
     if not new_email or User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
         return False
     try:
@@ -146,6 +192,8 @@ def apply_email_change(user: User) -> bool:
             user.email, user.pending_email = new_email, ""
             user.email_confirmed_at = timezone.now()
             user.save(update_fields=["email", "pending_email", "email_confirmed_at"])
+            site = site or user.signup_site
+            notify_old_address(user, old_email, new_email, "changed", site, user.language)
     except IntegrityError:
         return False
     return True

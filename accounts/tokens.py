@@ -1,10 +1,11 @@
 """Signed, expiring, single-use links (confirm an address, sign in, change email).
 
 A token carries the user id, its purpose, the portal it was sent from and a digest of the user's
-state (email, confirmation, last login, pending email, password). Using the link changes that
-state (it confirms the address or signs the user in, which sets last_login), so the same link
-cannot work twice. It only works on the portal that sent it: a link that leaked to, or was
-built on, another portal's host is refused there.
+state (email, confirmation, last login, pending email, password, sign-out epoch). Using the
+link changes that state (it confirms the address or signs the user in, which sets last_login),
+so the same link cannot work twice, and "sign out of all my devices" (which bumps the epoch)
+voids every link already sent. It only works on the portal that sent it: a link that leaked
+to, or was built on, another portal's host is refused there.
 """
 
 import hashlib
@@ -22,7 +23,7 @@ def state(user: User) -> str:
         str(v)
         for v in (
             user.pk, user.email, user.email_confirmed_at, user.last_login, user.pending_email,
-            user.password, user.is_active,
+            user.password, user.is_active, user.auth_epoch,
         )
     )  # fmt: skip
     return hashlib.sha256(raw.encode()).hexdigest()[:20]

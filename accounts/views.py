@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
@@ -20,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.cache import public_cache
 
-from . import ratelimits, services
-from .forms import EmailForm, ProfileForm, SignupForm
+from . import ratelimits, services, staff
+from .forms import EmailForm, LoginForm, ProfileForm, SignupForm
 from .tokens import read_token
 
 SIGNUP_ACCEPTED = {
@@ -38,6 +38,14 @@ def rate_limited(limited) -> JsonResponse:
     response = json_error(
         429, "rate_limited", "Too many attempts. Try again later.", retry_after=limited.retry_after
     )
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+def form_rate_limited(request, template, form, limited, context=None) -> HttpResponse:
+    """A page over its limit: the form again with a readable error, as a 429 for scripts."""
+    ratelimits.refused(form, limited)
+    response = render(request, template, {"form": form, **(context or {})}, status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
 
@@ -125,6 +133,10 @@ def signup_submit(request):
 # --- Links from emails ----------------------------------------------------------------------
 
 
+# Links whose only point is to sign in: refused to staff before they change anything.
+SIGN_IN_PURPOSES = ("login", "confirm")
+
+
 def link_view(request, token, purpose: str, max_age: int, action: str, act):
     """GET shows a button, POST acts: mail scanners that prefetch links change nothing.
 
@@ -133,12 +145,17 @@ def link_view(request, token, purpose: str, max_age: int, action: str, act):
     user = read_token(token, purpose, max_age, request.site)
     if user is None:
         return render(request, "accounts/link_invalid.html", status=400)
+    if purpose in SIGN_IN_PURPOSES and staff.is_staff_account(user):
+        return render(request, "accounts/staff_use_password.html", status=403)
     if request.method != "POST":
         return render(request, "accounts/link_confirm.html", {"action": action})
     return act(user)
 
 
 def sign_in(request, user, message=None):
+    """Emailed links sign volunteers in; staff accounts are told to use password + code."""
+    if staff.is_staff_account(user):
+        return render(request, "accounts/staff_use_password.html", status=403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if message:
         messages.success(request, message)
@@ -168,7 +185,7 @@ def magic_link(request, token):
 @never_cache
 def confirm_email_change(request, token):
     def act(user):
-        if services.apply_email_change(user):
+        if services.apply_email_change(user, request.site):
             return sign_in(request, user, _("Your new address is confirmed."))
         return render(request, "accounts/link_invalid.html", status=409)
 
@@ -179,8 +196,20 @@ def confirm_email_change(request, token):
 # --- Sign in / out --------------------------------------------------------------------------
 
 
-class PasswordLoginView(LoginView):
+class ThrottledLoginViewMixin:
+    """Over the limit: the form with its error, answered 429 with Retry-After."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "rate_limited", None):
+            response.status_code = 429
+            response["Retry-After"] = str(form.rate_limited.retry_after)
+        return response
+
+
+class PasswordLoginView(ThrottledLoginViewMixin, LoginView):
     template_name = "accounts/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
@@ -193,21 +222,18 @@ def request_signin_link(request):
     form = EmailForm(request.POST)
     if form.is_valid():
         email = form.cleaned_data["email"]
-        limited = ratelimits.check(
-            request, "signin-link", settings.SIGNIN_LINK_RATE_PER_EMAIL, email
-        ) or ratelimits.check(
-            request, "signin-link-ip", settings.SIGNUP_RATE_PER_IP, request.client_ip
-        )
+        limited, send = ratelimits.check_signin_link(request, email)
         if limited:
             response = render(request, "accounts/signin_link_sent.html", status=429)
             response["Retry-After"] = str(limited.retry_after)
             return response
-        services.send_signin_link(email=email, site=request.site, language=language_of(request))
+        if send:
+            services.send_signin_link(email=email, site=request.site, language=language_of(request))
         return render(request, "accounts/signin_link_sent.html")
     return render(
         request,
         "accounts/login.html",
-        {"form": PasswordLoginView.form_class(request), "link_form": form},
+        {"form": LoginForm(request), "link_form": form},
         status=400,
     )
 
@@ -241,9 +267,10 @@ def space(request):
 def change_email(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.request_email_change(
-            request.user, form.cleaned_data["email"], request.site, language_of(request)
-        )
+        email = form.cleaned_data["email"]
+        if limited := ratelimits.check_user_email(request, email):
+            return form_rate_limited(request, "accounts/change_email.html", form, limited)
+        services.request_email_change(request.user, email, request.site, language_of(request))
         messages.success(request, _("Follow the link sent to your new address to confirm it."))
         return redirect("accounts:space")
     return render(request, "accounts/change_email.html", {"form": form})
@@ -252,7 +279,10 @@ def change_email(request):
 @never_cache
 @login_required
 def change_password(request):
-    form = SetPasswordForm(request.user, request.POST or None)
+    # Whoever holds this session must know the current password to replace it. An account
+    # that never had one (signup by email link) sets its first password with the session only.
+    form_class = PasswordChangeForm if request.user.has_usable_password() else SetPasswordForm
+    form = form_class(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
         update_session_auth_hash(request, form.user)  # keep this session, end the others

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import ratelimits
 from missions import services as mission_services
 from missions.models import Application, Mission
 
@@ -39,7 +40,11 @@ def private(view):
 def home(request):
     organisations = Organisation.objects.filter(memberships__user=request.user)
     form = OrganisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not ratelimits.refused(form, ratelimits.check_organisation_creation(request))
+    ):
         organisation = services.create(
             site=request.site, creator=request.user,
             **{f: form.cleaned_data[f] for f in form.Meta.fields},
@@ -183,7 +188,13 @@ def export_applicants(request, org_id, mission_id, fmt):
 def team(request, org_id):
     organisation = my_organisation(request, org_id)
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not ratelimits.refused(
+            form, ratelimits.check_user_email(request, form.cleaned_data["email"])
+        )
+    ):
         services.invite(organisation, form.cleaned_data["email"], request.user)
         messages.success(request, _("Invitation sent."))
         return redirect("organisations:team", org_id=org_id)

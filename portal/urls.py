@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/csrf", account_views.api_csrf, name="api_csrf"),
     path("api/v1/", missions_api.urls),  # missions, applications, /api/v1/schema
     # Staff and editors.
+    path("admin/", include("accounts.admin_urls")),  # throttled login, two-factor steps
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", public_cache(sitemap)),

@@ -39,6 +39,17 @@ def clean_caches():
     hosts._local.update(map=None, expires=0.0)
 
 
+@pytest.fixture(autouse=True)
+def staff_sessions_verified(monkeypatch):
+    """Staff signed in with force_login (admin_client too) carry a verified TOTP device, as
+    the admin requires (tests/otp_support.py); the requirement itself stays on."""
+    from django.test import Client
+
+    from tests.otp_support import force_login_verified
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
 @pytest.fixture
 def demo(db):
     """The demo portals; reloaded if a transactional test flushed them."""

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     # Third parties
+    "django_otp",  # staff two-factor (accounts/staff.py)
+    "django_otp.plugins.otp_totp",
     "dsfr",
     "ninja",  # its API docs from our static files, not a CDN (CSP: same origin only)
     "anymail",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",  # the admin needs a verified device
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.AdminPermissionDeniedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -246,7 +250,25 @@ RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = True
 SIGNUP_RATE_PER_IP = env("SIGNUP_RATE_PER_IP", default="30/m")
 SIGNUP_RATE_PER_EMAIL = env("SIGNUP_RATE_PER_EMAIL", default="5/h")
-SIGNIN_LINK_RATE_PER_EMAIL = env("SIGNIN_LINK_RATE_PER_EMAIL", default="5/h")
+# Sign-in links: per address from one IP (429), per address from everywhere (then sent no more,
+# same answer): see accounts.ratelimits.check_signin_link.
+SIGNIN_LINK_RATE_PER_EMAIL_IP = env("SIGNIN_LINK_RATE_PER_EMAIL_IP", default="5/h")
+SIGNIN_LINK_RATE_PER_EMAIL = env("SIGNIN_LINK_RATE_PER_EMAIL", default="20/h")
+# Email a signed-in user makes the portal send (email change, invitations).
+USER_EMAIL_RATE_PER_USER = env("USER_EMAIL_RATE_PER_USER", default="10/h")
+USER_EMAIL_RATE_PER_TARGET = env("USER_EMAIL_RATE_PER_TARGET", default="3/h")
+ORGANISATION_CREATE_RATE_PER_USER = env("ORGANISATION_CREATE_RATE_PER_USER", default="5/d")
+# Password sign-in (public and admin): attempts per IP, failures per account from one IP and
+# from everywhere; second-factor codes per account.
+LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="20/m")
+LOGIN_RATE_PER_ACCOUNT_IP = env("LOGIN_RATE_PER_ACCOUNT_IP", default="5/15m")
+LOGIN_RATE_PER_ACCOUNT = env("LOGIN_RATE_PER_ACCOUNT", default="50/h")
+OTP_RATE_PER_USER = env("OTP_RATE_PER_USER", default="10/15m")
+# Staff two-factor (accounts/staff.py): False in production, where a staff account without a
+# device enrols through a link emailed to its address (password + mailbox), not on first
+# sign-in (a stolen password alone would enrol the thief's phone).
+TWO_FACTOR_ENROL_AT_SIGN_IN = env.bool("TWO_FACTOR_ENROL_AT_SIGN_IN", default=False)
+OTP_TOTP_ISSUER = "Je veux aider"
 # Account links sent by email.
 ACCOUNT_CONFIRMATION_MAX_AGE = env.int("ACCOUNT_CONFIRMATION_MAX_AGE", default=48 * 3600)
 ACCOUNT_SIGNIN_LINK_MAX_AGE = env.int("ACCOUNT_SIGNIN_LINK_MAX_AGE", default=15 * 60)

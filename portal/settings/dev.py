@@ -11,3 +11,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 # The demo portals may move under .localhost (base: unset, no move at all).
 PORTAL_DOMAINS = env.list("PORTAL_DOMAINS", default=[".localhost"])
+# The demo admin enrols a phone at first sign-in (production: through an emailed link).
+TWO_FACTOR_ENROL_AT_SIGN_IN = env.bool("TWO_FACTOR_ENROL_AT_SIGN_IN", default=True)

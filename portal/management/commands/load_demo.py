@@ -41,3 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Admin: {admin.email} / {password}  ({admin_url})")
         else:
             self.stdout.write("Admin: admin@localhost already exists (password unchanged).")
+        if settings.TWO_FACTOR_ENROL_AT_SIGN_IN:
+            how = "scan the QR code shown after the password with an authenticator app"
+        else:
+            how = "ask for the set-up link shown after the password (sent by email)"
+        self.stdout.write(
+            f"  The admin needs a second factor (TOTP): at first sign-in, {how}, then type "
+            "its 6-digit code (FreeOTP, Aegis, Google Authenticator...)."
+        )
