@@ -275,3 +275,4 @@ def test_admin_has_a_policy_it_can_live_with(client, demo):
         assert policy["connect-src"] == ["'self'"] and policy["frame-ancestors"] == ["'self'"]
         assert "nonce" not in response["Content-Security-Policy"], url
         assert "gravatar" not in response.content.decode(), url
+        assert "w-upgrade" not in response.content.decode(), url  # no releases.wagtail.org

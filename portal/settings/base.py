@@ -330,6 +330,8 @@ CSP_ADMIN_DIRECTIVES = {
 }
 # No Gravatar in the admin: it would send a hash of each staff address to a third party.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor a call to releases.wagtail.org from editors' browsers: upgrades go through the lock file.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- Missions -------------------------------------------------------------------------------
 GEOCODER = env("GEOCODER", default="missions.geocoding.BanGeocoder")
