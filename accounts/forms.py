@@ -64,12 +64,18 @@ class SignupForm(forms.Form):
 
     @classmethod
     def from_json(cls, payload: dict) -> "SignupForm":
-        """Accept JSON types (true, "1990-05-01") as a browser form would send them."""
-        data = {k: v for k, v in payload.items() if isinstance(v, str | bool | int)}
-        if data.get("consent") is True:
+        """Accept JSON types (true, "1990-05-01") as a browser form would send them: text as
+        is, numbers as their text (a postal code sent as 75011), true only for consent;
+        anything else is absent, so the field says what it expects."""
+        data = {
+            k: v if isinstance(v, str) else str(v)
+            for k, v in payload.items()
+            if isinstance(v, str) or (isinstance(v, int | float) and not isinstance(v, bool))
+        }
+        if payload.get("consent") is True:
             data["consent"] = "on"
-        elif "consent" in data and data["consent"] is not True:
-            data.pop("consent")
+        else:
+            data.pop("consent", None)
         if isinstance(payload.get("birth_date"), datetime.date):
             data["birth_date"] = payload["birth_date"].isoformat()
         return cls(data)

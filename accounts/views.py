@@ -64,7 +64,7 @@ def api_signup(request):
     """POST /api/v1/signup: 202 for a new or an existing address alike (no enumeration)."""
     try:
         payload = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return json_error(400, "invalid_json", "The request body must be a JSON object.")
     if not isinstance(payload, dict):
         return json_error(400, "invalid_json", "The request body must be a JSON object.")

@@ -97,10 +97,11 @@ def _authorized(request, secret: str) -> bool:
     if scheme.lower() != "basic":
         return False
     try:
-        credentials = base64.b64decode(encoded).decode()
-    except (ValueError, UnicodeDecodeError):
+        credentials = base64.b64decode(encoded, validate=True)
+    except ValueError:  # binascii.Error included
         return False
-    return any(hmac.compare_digest(credentials, s) for s in _secrets(secret))
+    # Bytes, not str: compare_digest refuses non-ASCII text (a 500 otherwise).
+    return any(hmac.compare_digest(credentials, s.encode()) for s in _secrets(secret))
 
 
 def _secrets(secret) -> list[str]:

@@ -3,8 +3,8 @@
 from datetime import date
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
@@ -21,6 +21,25 @@ api = NinjaAPI(
     openapi_url="/schema",
     docs_url="/docs",
 )
+
+
+HTTP_ERRORS = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    """django-ninja's own refusals (CSRF, unparsable body) in the API's error shape."""
+    code = HTTP_ERRORS.get(exc.status_code, "error")
+    return api.create_response(
+        request, {"error": code, "message": str(exc)}, status=exc.status_code
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    """No session: the same error shape as every other refusal."""
+    body = {"error": "unauthenticated", "message": "Sign in to apply."}
+    return api.create_response(request, body, status=401)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -94,15 +113,51 @@ def cacheable(request, response: HttpResponse):
         response["Cache-Control"] = public_header()
 
 
+class MissionSummaryOut(Schema):
+    """One search result (search.missions.serialize)."""
+
+    id: int
+    title: str
+    organisation: OrganisationOut
+    domain: str | None = None
+    activity: str | None = None
+    audience: str
+    is_remote: bool
+    city: str
+    postal_code: str
+    latitude: float | None = None
+    longitude: float | None = None
+    distance_km: float | None = Field(None, description="From the place searched around.")
+    start_date: date | None = None
+    end_date: date | None = None
+    places: int
+    places_left: int
+    waiting_list: bool
+
+
+class FacetsOut(Schema):
+    """How many results per value, for the filters (absent in degraded mode)."""
+
+    domain: dict[str, int] = {}
+    activity: dict[str, int] = {}
+    remote: dict[str, int] = Field({}, description='Keys "remote" and "on_site".')
+
+
+class InvalidOut(Schema):
+    error: str
+    message: str
+    fields: dict[str, str | list]
+
+
 class SearchOut(Schema):
-    count: int | None
+    count: int | None = Field(..., description="Absent (null) in degraded mode.")
     page: int
-    results: list[dict]
-    facets: dict
+    results: list[MissionSummaryOut]
+    facets: FacetsOut | None = None
     degraded: bool
 
 
-@api.get("/missions", response={200: SearchOut, 400: dict}, tags=["missions"])
+@api.get("/missions", response={200: SearchOut, 400: InvalidOut}, tags=["missions"])
 def list_missions(
     request,
     response: HttpResponse,
@@ -139,7 +194,10 @@ def list_missions(
 @api.get("/missions/{mission_id}", response={200: MissionOut, 404: ErrorOut}, tags=["missions"])
 def get_mission(request, mission_id: int, response: HttpResponse):
     cacheable(request, response)
-    return get_object_or_404(public_missions(request), pk=mission_id)
+    mission = public_missions(request).filter(pk=mission_id).first()
+    if mission is None:
+        return Status(404, {"error": "not_found", "message": "No such mission on this portal."})
+    return mission
 
 
 REFUSAL_STATUS = {
@@ -154,7 +212,14 @@ REFUSAL_STATUS = {
 @api.post(
     "/missions/{mission_id}/applications",
     auth=django_auth,
-    response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        201: ApplicationOut,
+        400: InvalidOut | ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },  # fmt: skip
     tags=["applications"],
 )
 def apply(request, mission_id: int, payload: ApplicationIn):

@@ -67,6 +67,10 @@ def parse(raw) -> Params:
     """Query-string values to Params, or InvalidSearch naming every bad field (a 400)."""
     errors: dict[str, str] = {}
     params = Params()
+    values = raw.lists() if hasattr(raw, "lists") else ((k, [v]) for k, v in raw.items())
+    for name, given in values:  # PostgreSQL text cannot hold NUL: say so, do not fail on it
+        if any("\x00" in str(value) for value in given):
+            raise InvalidSearch({name: "contains a NUL character"})
 
     def number(name, low, high, cast=float):
         value = raw.get(name)

@@ -20,6 +20,10 @@ def search(request):
     an error and never a database search.
     """
     query = " ".join(request.GET.get("query", "").split())[:512]
+    if "\x00" in query:  # PostgreSQL text cannot hold it: a bad request, said as such
+        return TemplateResponse(
+            request, "search/search.html", {"search_query": "", "invalid": True}, status=400
+        )
     site = request._wagtail_site
     number = request.GET.get("page", "1")
     results, limited = [], False
