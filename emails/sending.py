@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.template import Context
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
@@ -68,12 +70,12 @@ def claim(ids: list[int], batch_size: int | None = None) -> list[Group]:
             )
         if not records:
             return []
+        # Case-insensitive both ways: Brevo reports addresses in whatever case it was given.
         suppressed = set(
-            SuppressedAddress.objects.filter(
-                email__in={r.to_email.lower() for r in records} | {r.to_email for r in records}
-            ).values_list("email", flat=True)
+            SuppressedAddress.objects.annotate(address=Lower("email"))
+            .filter(address__in={r.to_email.lower() for r in records})
+            .values_list("address", flat=True)
         )
-        suppressed = {e.lower() for e in suppressed}
         sendable = []
         for record in records:
             if record.to_email.lower() in suppressed:
@@ -140,7 +142,10 @@ def render(record: OutboundEmail) -> Rendered:
         def part(name):
             candidates = [f"emails/{record.template}/{language}/{name}"]
             candidates.append(f"emails/{record.template}/fr/{name}")
-            return select_template(candidates).render(context)
+            template = select_template(candidates)
+            if name.endswith(".txt"):  # plain text: "L'Épicerie", not "L&#x27;Épicerie"
+                return template.template.render(Context(context, autoescape=False))
+            return template.render(context)
 
         subject = " ".join(part("subject.txt").split())
         text = part("body.txt")
@@ -238,15 +243,26 @@ def send_batch(connection, request_key, rendered, from_email, reply_to):
             # others leave now and the bad one fails alone (about 2·log2(n) extra calls).
             middle = len(rendered) // 2
             for part in (rendered[:middle], rendered[middle:]):
+                key = rekey([record for record, _ in part])
                 if len(part) == 1:
-                    send_one(connection, uuid.uuid4(), *part[0], from_email, reply_to)
+                    send_one(connection, key, *part[0], from_email, reply_to)
                 else:
-                    send_batch(connection, uuid.uuid4(), part, from_email, reply_to)
+                    send_batch(connection, key, part, from_email, reply_to)
             return
         handle_error(records, exc)
         return
     recipients = message.anymail_status.recipients
     finish_sent([(r, recipients[r.to_email].message_id or "") for r in records])
+
+
+def rekey(records: list[OutboundEmail]) -> uuid.UUID:
+    """A new Brevo idempotency key for a sub-batch, stored before the call: if its outcome is
+    unknown (timeout), the retry presents the key Brevo saw, not the parent batch's."""
+    key = uuid.uuid4()
+    for record in records:
+        record.request_key = key
+    OutboundEmail.objects.bulk_update(records, ["request_key"])
+    return key
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -282,7 +298,27 @@ def handle_error(records: list[OutboundEmail], exc: Exception) -> None:
     return finish_retry(records, f"{type(exc).__name__}: {exc}")
 
 
+def held(records: list[OutboundEmail]) -> list[OutboundEmail]:
+    """The records this worker still holds, locked: still being sent under its own claim.
+
+    A worker slower than its lease (EMAIL_LEASE_SECONDS) has lost the records to the sweeper
+    and another claim (attempts moved on): it must not write its outcome over theirs."""
+    current = dict(
+        OutboundEmail.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in records], status=Status.SENDING)
+        .values_list("pk", "attempts")
+    )
+    kept = [r for r in records if current.get(r.pk) == r.attempts]
+    if len(kept) < len(records):
+        lost = [r.pk for r in records if r not in kept]
+        logger.warning("Lease lost on outbox %s: another claim owns them now", lost)
+    return kept
+
+
+@transaction.atomic
 def finish_sent(results: list[tuple[OutboundEmail, str]]) -> None:
+    mine = held([record for record, _ in results])
+    results = [(record, message_id) for record, message_id in results if record in mine]
     now = timezone.now()
     for record, message_id in results:
         record.status = Status.SENT
@@ -297,7 +333,9 @@ def finish_sent(results: list[tuple[OutboundEmail, str]]) -> None:
     )
 
 
+@transaction.atomic
 def finish_failed(records, error: str) -> None:
+    records = held(records)
     for record in records:
         record.status = Status.FAILED
         record.last_error = error[:2000]
@@ -309,24 +347,27 @@ def finish_retry(records, error: str, *, same_request_key=False, retry_after=Non
     from .tasks import send_outbox
 
     now = timezone.now()
-    retrying, exhausted = [], []
-    for record in records:
-        (exhausted if record.attempts >= settings.EMAIL_MAX_ATTEMPTS else retrying).append(record)
-    if exhausted:
-        finish_failed(exhausted, f"Gave up after {exhausted[0].attempts} attempts. {error}")
-    if not retrying:
-        return
-    delay = retry_delay(max(r.attempts for r in retrying), retry_after)
-    for record in retrying:
-        record.status = Status.PENDING
-        record.next_attempt_at = now + timedelta(seconds=delay)
-        record.claimed_until = None
-        record.reuse_request_key = same_request_key
-        record.last_error = error[:2000]
-    OutboundEmail.objects.bulk_update(
-        retrying,
-        ["status", "next_attempt_at", "claimed_until", "reuse_request_key", "last_error"],
-    )
+    with transaction.atomic():
+        records = held(records)
+        retrying, exhausted = [], []
+        for record in records:
+            full = record.attempts >= settings.EMAIL_MAX_ATTEMPTS
+            (exhausted if full else retrying).append(record)
+        if exhausted:
+            finish_failed(exhausted, f"Gave up after {exhausted[0].attempts} attempts. {error}")
+        if not retrying:
+            return
+        delay = retry_delay(max(r.attempts for r in retrying), retry_after)
+        for record in retrying:
+            record.status = Status.PENDING
+            record.next_attempt_at = now + timedelta(seconds=delay)
+            record.claimed_until = None
+            record.reuse_request_key = same_request_key
+            record.last_error = error[:2000]
+        OutboundEmail.objects.bulk_update(
+            retrying,
+            ["status", "next_attempt_at", "claimed_until", "reuse_request_key", "last_error"],
+        )
     try:
         send_outbox.apply_async(args=[[r.pk for r in retrying]], countdown=delay, retry=False)
     except Exception:
