@@ -1,5 +1,6 @@
 """What happens to an organisation: creation, moderation, team."""
 
+import hashlib
 import secrets
 
 from django.contrib.auth.models import Group
@@ -188,7 +189,9 @@ def resend_invitation(organisation: Organisation, invitation_id: int, manager) -
     invitation.token = secrets.token_urlsafe()
     invitation.expires_at = invitation_expiry()
     invitation.save(update_fields=["token", "expires_at"])
-    key = f"invitation:{invitation.pk}:resent:{int(invitation.expires_at.timestamp())}"
+    # One email per link: the key names the new token (hashed, keys are not secrets).
+    digest = hashlib.sha256(invitation.token.encode()).hexdigest()[:16]
+    key = f"invitation:{invitation.pk}:resent:{digest}"
     send_invitation(invitation, manager, key)
     return invitation
 

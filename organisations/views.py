@@ -223,6 +223,10 @@ def accept_invitation(request, token):
     return render(request, "accounts/link_confirm.html", {"action": _("Join the team")})
 
 
+class TeamActionRefused(Exception):
+    """Said to the manager as an error on the team page."""
+
+
 def team_action(action):
     """A POST on the team page: the domain function acts, the page says what happened."""
 
@@ -231,11 +235,13 @@ def team_action(action):
     def view(request, org_id, pk):
         organisation = my_organisation(request, org_id)
         try:
-            message = action(organisation, pk, request.user)
+            message = action(request, organisation, pk)
         except ObjectDoesNotExist as missing:
             raise Http404 from missing
         except services.LastManager:
             messages.error(request, _("The team needs at least one manager."))
+        except TeamActionRefused as refused:
+            messages.error(request, str(refused))
         else:
             messages.success(request, message)
         if not organisation.memberships.filter(user=request.user).exists():
@@ -245,18 +251,33 @@ def team_action(action):
     return view
 
 
-def _remove(organisation, pk, manager):
-    services.remove_member(organisation, pk, manager)
+def _remove(request, organisation, pk):
+    services.remove_member(organisation, pk, request.user)
     return _("Removed from the team.")
 
 
-def _resend(organisation, pk, manager):
-    services.resend_invitation(organisation, pk, manager)
+def _resend(request, organisation, pk):
+    """An email like an invitation: under the same limits, per manager and per address."""
+    from django.utils.translation import ngettext
+
+    invitation = organisation.invitations.get(pk=pk, accepted_at__isnull=True)
+    limited = ratelimits.check_user_email(request, invitation.email)
+    if limited is not None:
+        minutes = max(1, -(-limited.retry_after // 60))
+        raise TeamActionRefused(
+            ngettext(
+                "Too many attempts. Try again in %(minutes)d minute.",
+                "Too many attempts. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+    services.resend_invitation(organisation, pk, request.user)
     return _("Invitation sent again; the previous link no longer works.")
 
 
-def _revoke(organisation, pk, manager):
-    services.revoke_invitation(organisation, pk, manager)
+def _revoke(request, organisation, pk):
+    services.revoke_invitation(organisation, pk, request.user)
     return _("Invitation revoked; its link no longer works.")
 
 

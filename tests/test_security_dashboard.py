@@ -360,3 +360,23 @@ def test_the_migration_removes_links_to_other_portals(demo):
     migration.keep_own_portal(apps, None)
     assert list(both.sites.all()) == [demo["localhost"]]
     assert list(elsewhere.sites.all()) == [demo["localhost"]]
+
+
+def test_resending_an_invitation_is_rate_limited_like_sending_one(team, settings):
+    organisation, manager = team
+    settings.USER_EMAIL_RATE_PER_TARGET = "2/h"
+    invitation = invited(team)
+    client = client_for(manager)
+    resend = (
+        f"/fr/espace-association/{organisation.pk}/equipe/invitations/{invitation.pk}/renvoyer/"
+    )
+    for _ in range(2):
+        assert client.post(resend, **H).status_code == 302
+    invitation.refresh_from_db()
+    token = invitation.token
+    page = client.post(resend, follow=True, **H)
+    assert "Trop de tentatives" in page.text or "Too many attempts" in page.text
+    invitation.refresh_from_db()
+    assert invitation.token == token
+    sent = OutboundEmail.objects.filter(idempotency_key__startswith=f"invitation:{invitation.pk}")
+    assert sent.count() == 3  # the invitation and two resends
