@@ -39,6 +39,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", public_cache(sitemap)),
     path("robots.txt", home_views.robots_txt),
+    path(".well-known/security.txt", home_views.security_txt),
 ]
 
 if settings.DEBUG:

@@ -71,3 +71,19 @@ def test_garbage_basic_auth_on_the_brevo_webhook_is_a_401(client):
         HTTP_AUTHORIZATION="Basic %%%not-base64", **H,
     )  # fmt: skip
     assert response.status_code == 401
+
+
+def test_every_portal_says_where_to_report_a_vulnerability(client, demo, settings):
+    settings.SECURITY_CONTACT = "mailto:securite@example.org"
+    for host in ("localhost", "covid19.localhost"):
+        response = client.get("/.well-known/security.txt", HTTP_HOST=host)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Contact: mailto:securite@example.org" in body and "Expires: " in body
+        assert f"Canonical: http://{host}" in body
+
+
+def test_without_a_configured_contact_each_portal_names_its_own_domain(client, demo, settings):
+    settings.SECURITY_CONTACT = ""
+    body = client.get("/.well-known/security.txt", HTTP_HOST="covid19.localhost").content
+    assert b"Contact: mailto:securite@covid19.localhost" in body

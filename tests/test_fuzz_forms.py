@@ -38,9 +38,7 @@ def client():
 @FUZZ
 @given(body=st.dictionaries(st.sampled_from(SIGNUP_FIELDS) | text, json_values, max_size=9))
 def test_signup_api_never_answers_5xx(demo, client, body):
-    response = client.post(
-        "/api/v1/signup", json.dumps(body), content_type="application/json", **H
-    )
+    response = client.post("/api/v1/signup", json.dumps(body), content_type="application/json", **H)
     assert response.status_code < 500, (body, response.status_code)
     assert response["Content-Type"].startswith("application/json")
 

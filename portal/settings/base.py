@@ -230,6 +230,10 @@ EMAIL_RETENTION_DAYS = env.int("EMAIL_RETENTION_DAYS", default=90)  # then finis
 # Links in emails and canonical URLs: https in production.
 PORTAL_PUBLIC_SCHEME = env("PORTAL_PUBLIC_SCHEME", default="http")
 
+# Where vulnerabilities are reported (/.well-known/security.txt, README "Security");
+# unset: securite@ the portal's own domain.
+SECURITY_CONTACT = env("SECURITY_CONTACT", default="")
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # Argon2 for passwords set in the volunteer space; signup itself hashes nothing.
