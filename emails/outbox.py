@@ -1,6 +1,7 @@
 """Writing to the outbox: the only way code in the portal asks for an email."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -74,10 +75,7 @@ def kick() -> None:
     # row; None: the cache Redis is away (django-redis IGNORE_EXCEPTIONS), so publish anyway.
     if cache.add(KICK_KEY, 1, timeout=5) is False:
         return
-    try:
-        drain_outbox.apply_async(retry=False)
-    except Exception:  # kombu raises transport-specific errors
-        logger.warning("Broker unreachable, outbox left to the sweeper", exc_info=True)
+    if not publish(drain_outbox):
         cache.delete(KICK_KEY)
 
 
@@ -85,10 +83,26 @@ def enqueue(ids: list[int]) -> bool:
     """Hand ids to a worker. Never raises: if the broker is down, the sweeper sends them later."""
     from .tasks import send_outbox
 
+    return publish(send_outbox, args=[ids])
+
+
+BROKER_RETRY_SECONDS = 5.0
+_broker = {"down_until": 0.0}  # per process
+
+
+def publish(task, **options) -> bool:
+    """Queue a task; False when the broker is away, and the sweeper sends the rows later.
+
+    After a failure this process does not try the broker again for BROKER_RETRY_SECONDS:
+    during an outage a signup costs no failed connection, only the insert it commits."""
+    now = time.monotonic()
+    if now < _broker["down_until"]:
+        return False
     try:
-        send_outbox.apply_async(args=[ids], retry=False)
+        task.apply_async(retry=False, **options)
     except Exception:  # kombu raises transport-specific errors
-        logger.warning("Broker unreachable, outbox %s left to the sweeper", ids, exc_info=True)
+        _broker["down_until"] = now + BROKER_RETRY_SECONDS
+        logger.warning("Broker unreachable, outbox left to the sweeper", exc_info=True)
         return False
     return True
 
