@@ -118,3 +118,11 @@ def test_a_broker_that_is_away_is_not_knocked_on_by_every_signup():
     finally:
         use_broker(settings.CELERY_BROKER_URL)
         server.close()
+
+
+@pytest.mark.django_db
+def test_design_system_files_carry_no_integrity_hash_the_manifest_would_break(client, demo):
+    """The manifest storage rewrites DSFR's CSS; a hash of the original file would make every
+    browser refuse it in production (checked in Chromium: an unstyled page)."""
+    body = client.get("/fr/", HTTP_HOST="localhost").content.decode()
+    assert "dsfr.min" in body and "integrity=" not in body

@@ -302,7 +302,10 @@ WAGTAIL_SITE_NAME = "Portail"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
-DSFR_USE_INTEGRITY_CHECKSUMS = True
+# No subresource integrity on DSFR's files: django-dsfr's hashes are those of the original
+# files, which the manifest storage rewrites (url()s), so browsers refused the stylesheet and
+# every production page was unstyled. SRI protects files from another origin; these are ours.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 
 # --- Content-Security-Policy (django-csp; portal/csp.py, README "Security") ------------------
 # Public pages: no inline script or style at all (they are cached for everyone, so no nonce
