@@ -57,10 +57,11 @@ class OrganisationOut(Schema):
     name: str
 
 
-class MissionOut(Schema):
+class MissionFields(Schema):
+    """What a mission shows in a list and on its own."""
+
     id: int
     title: str
-    description: str
     organisation: OrganisationOut
     domain: str | None = None
     activity: str | None = None
@@ -75,6 +76,10 @@ class MissionOut(Schema):
     places: int
     places_left: int
     waiting_list: bool
+
+
+class MissionOut(MissionFields):
+    description: str
 
     @staticmethod
     def resolve_domain(mission):
@@ -113,26 +118,10 @@ def cacheable(request, response: HttpResponse):
         response["Cache-Control"] = public_header()
 
 
-class MissionSummaryOut(Schema):
+class MissionSummaryOut(MissionFields):
     """One search result (search.missions.serialize)."""
 
-    id: int
-    title: str
-    organisation: OrganisationOut
-    domain: str | None = None
-    activity: str | None = None
-    audience: str
-    is_remote: bool
-    city: str
-    postal_code: str
-    latitude: float | None = None
-    longitude: float | None = None
     distance_km: float | None = Field(None, description="From the place searched around.")
-    start_date: date | None = None
-    end_date: date | None = None
-    places: int
-    places_left: int
-    waiting_list: bool
 
 
 class FacetsOut(Schema):

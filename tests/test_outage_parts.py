@@ -74,50 +74,32 @@ def test_degraded_home_keeps_the_last_known_figures_however_old(demo):
     assert figures.live_counts(site) == {}  # never counted in this process: typed figures only
 
 
-def test_a_broker_that_is_away_is_not_knocked_on_by_every_signup():
+def test_a_broker_that_is_away_is_not_knocked_on_by_every_signup(settings):
     """After one failed publish, this process leaves the broker alone for a few seconds (the
     sweeper sends what was committed): a signup during the outage pays no failed connection.
     The "broker" is a real socket that accepts and hangs up at once, counting connections."""
-    import socket
-    import threading
-
     from emails import outbox
     from emails.tasks import drain_outbox
-    from tests.workers import use_broker
+    from tests.workers import HangUpServer, use_broker
 
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted = []
-
-    def hang_up():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            conn.close()
-
-    threading.Thread(target=hang_up, daemon=True).start()
-    from django.conf import settings
-
-    use_broker(f"redis://127.0.0.1:{server.getsockname()[1]}/0")
-    try:
-        assert outbox.publish(drain_outbox) is False
-        time.sleep(0.2)
-        tried = len(accepted)
-        assert tried >= 1
-        started = time.monotonic()
-        assert not any(outbox.publish(drain_outbox) for _ in range(50))
-        assert time.monotonic() - started < 0.1
-        time.sleep(0.2)
-        assert len(accepted) == tried  # nobody knocked again
-        outbox._broker["down_until"] = 0.0  # the pause is over: one more try
-        assert outbox.publish(drain_outbox) is False
-        time.sleep(0.2)
-        assert len(accepted) > tried
-    finally:
-        use_broker(settings.CELERY_BROKER_URL)
-        server.close()
+    with HangUpServer() as broker:
+        use_broker(broker.url)
+        try:
+            assert outbox.publish(drain_outbox) is False
+            time.sleep(0.2)
+            tried = broker.accepted
+            assert tried >= 1
+            started = time.monotonic()
+            assert not any(outbox.publish(drain_outbox) for _ in range(50))
+            assert time.monotonic() - started < 0.1
+            time.sleep(0.2)
+            assert broker.accepted == tried  # nobody knocked again
+            outbox._broker["down_until"] = 0.0  # the pause is over: one more try
+            assert outbox.publish(drain_outbox) is False
+            time.sleep(0.2)
+            assert broker.accepted > tried
+        finally:
+            use_broker(settings.CELERY_BROKER_URL)
 
 
 @pytest.mark.django_db

@@ -216,38 +216,20 @@ def test_redis_away_the_memory_tier_still_serves_and_renders_once_per_interval(d
 def test_an_unreachable_redis_is_not_knocked_on_again_for_a_moment():
     """The circuit breaker: after a failed connection, the pool fails fast for its cooldown.
     The "Redis" is a real socket that accepts and hangs up at once, counting connections."""
-    import socket
-    import threading
-
     import redis
 
     from portal.redis_pool import CircuitBreakerConnectionPool
+    from tests.workers import HangUpServer
 
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted = []
-
-    def hang_up():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            conn.close()
-
-    threading.Thread(target=hang_up, daemon=True).start()
-    url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    try:
-        client = redis.Redis(connection_pool=CircuitBreakerConnectionPool.from_url(url))
+    with HangUpServer() as server:
+        client = redis.Redis(connection_pool=CircuitBreakerConnectionPool.from_url(server.url))
         for _ in range(20):
             with pytest.raises(redis.ConnectionError):
                 client.get("x")
         time.sleep(0.1)
-        assert len(accepted) == 1  # one real attempt, then the circuit is open
+        assert server.accepted == 1  # one real attempt, then the circuit is open
         time.sleep(CircuitBreakerConnectionPool.cooldown)
         with pytest.raises(redis.ConnectionError):
             client.get("x")
         time.sleep(0.1)
-        assert len(accepted) == 2  # the cooldown is over: one more attempt
-    finally:
-        server.close()
+        assert server.accepted == 2  # the cooldown is over: one more attempt

@@ -220,19 +220,36 @@ class WebServer:
                     raise RuntimeError(f"gunicorn not up: {log}") from exc
                 time.sleep(0.2)
 
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+    stop = CeleryWorker.stop  # the same process-group stop (SIGTERM, then SIGKILL)
+    kill = CeleryWorker.kill
+    __enter__ = CeleryWorker.__enter__
+    __exit__ = CeleryWorker.__exit__
+
+
+class HangUpServer:
+    """A TCP server that accepts and hangs up at once, counting the connections: a Redis or a
+    broker that is "there" but never answers, to see how often a client knocks."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.accepted = 0
+        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
             try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        if getattr(self, "log", None):
-            self.log.close()
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
 
     def __enter__(self):
-        return self.start()
+        return self
 
     def __exit__(self, *exc):
-        self.stop()
+        self.server.close()
