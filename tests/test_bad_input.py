@@ -87,3 +87,9 @@ def test_without_a_configured_contact_each_portal_names_its_own_domain(client, d
     settings.SECURITY_CONTACT = ""
     body = client.get("/.well-known/security.txt", HTTP_HOST="covid19.localhost").content
     assert b"Contact: mailto:securite@covid19.localhost" in body
+
+
+def test_the_search_page_says_in_french_why_it_refuses_a_nul_byte(client, demo):
+    response = client.get("/fr/search/?query=a%00b", **H)
+    assert response.status_code == 400
+    assert "Cette recherche contient des caractères" in response.content.decode()
