@@ -27,7 +27,7 @@ ENROL_LINK_MAX_AGE = 3600
 
 
 class AdminLoginForm(ThrottledLoginMixin, WagtailLoginForm):
-    pass
+    """Wagtail's sign-in form, throttled like the public one."""
 
 
 class AdminLoginView(ThrottledLoginViewMixin, WagtailLoginView):
@@ -55,6 +55,21 @@ def staff_only(view):
     return never_cache(wrapped)
 
 
+def posted_code(request, form, accepts) -> tuple[object, int]:
+    """A code posted to `form`, rate-limited per account, then `accepts(code)`.
+
+    Returns what `accepts` returned (falsy when refused) and the status to answer with."""
+    if request.method != "POST" or not form.is_valid():
+        return None, 200
+    if limited := ratelimits.check_otp(request):
+        ratelimits.refused(form, limited)
+        return None, 429
+    if accepted := accepts(form.cleaned_data["code"]):
+        return accepted, 200
+    form.add_error("code", _("This code is not valid. Use the current one."))
+    return None, 400
+
+
 @staff_only
 def verify(request):
     """The second step of the admin sign-in."""
@@ -62,18 +77,11 @@ def verify(request):
     if not staff.has_device(user):
         return redirect(f"{reverse('accounts_totp_enrol')}?next={next_url(request)}")
     form = OTPCodeForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        if limited := ratelimits.check_otp(request):
-            ratelimits.refused(form, limited)
-            status = 429
-        elif device := staff.verify_code(user, form.cleaned_data["code"]):
-            request.session.cycle_key()
-            otp_login(request, device)
-            return redirect(next_url(request))
-        else:
-            form.add_error("code", _("This code is not valid. Use the current one."))
-            status = 400
+    device, status = posted_code(request, form, lambda code: staff.verify_code(user, code))
+    if device:
+        request.session.cycle_key()
+        otp_login(request, device)
+        return redirect(next_url(request))
     context = {"form": form, "step": "verify", "next": next_url(request)}
     return render(request, "accounts/staff_two_factor.html", context, status=status)
 
@@ -105,20 +113,13 @@ def enrol(request):
         return render(request, "accounts/staff_two_factor.html", context)
     device = staff.pending_device(user)
     form = OTPCodeForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        if limited := ratelimits.check_otp(request):
-            ratelimits.refused(form, limited)
-            status = 429
-        elif staff.confirm_device(device, form.cleaned_data["code"]):
-            request.session.pop(ENROL_SESSION_KEY, None)
-            request.session.cycle_key()
-            otp_login(request, device)
-            messages.success(request, _("Two-factor sign-in is on for your account."))
-            return redirect(next_url(request))
-        else:
-            form.add_error("code", _("This code is not valid. Use the current one."))
-            status = 400
+    confirmed, status = posted_code(request, form, lambda c: staff.confirm_device(device, c))
+    if confirmed:
+        request.session.pop(ENROL_SESSION_KEY, None)
+        request.session.cycle_key()
+        otp_login(request, device)
+        messages.success(request, _("Two-factor sign-in is on for your account."))
+        return redirect(next_url(request))
     context = {
         "form": form, "step": "enrol", "next": next_url(request),
         "qr_svg": staff.qr_svg(device), "secret": staff.secret_base32(device),

@@ -157,7 +157,7 @@ class ThrottledLoginMixin:
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
-    pass
+    """The public password sign-in, throttled."""
 
 
 def admin_login_form():

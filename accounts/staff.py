@@ -52,10 +52,16 @@ def must_verify(user) -> bool:
     return requires_two_factor(user) or has_device(user)
 
 
+def digits(code: str) -> str:
+    """A code as typed ("123 456"), or "" if it is not all digits."""
+    code = (code or "").strip().replace(" ", "")
+    return code if code.isdigit() else ""
+
+
 def verify_code(user, code: str):
     """The confirmed device that accepts `code`, or None (each device throttles failures)."""
-    code = (code or "").strip().replace(" ", "")
-    if not code.isdigit():
+    code = digits(code)
+    if not code:
         return None
     for device in devices_for_user(user, confirmed=True):
         if device.verify_token(code):
@@ -73,8 +79,8 @@ def pending_device(user) -> TOTPDevice:
 
 def confirm_device(device: TOTPDevice, code: str) -> bool:
     """Enrolment ends when the app shows a code the device accepts."""
-    code = (code or "").strip().replace(" ", "")
-    if device.confirmed or not code.isdigit() or not device.verify_token(code):
+    code = digits(code)
+    if device.confirmed or not code or not device.verify_token(code):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
