@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import ratelimits
+
 MIN_AGE, MAX_AGE = 16, 110
 POSTAL_CODE = re.compile(r"^\d{5}$")
 PHONE = re.compile(r"^\+?[0-9 .\-()]{6,20}$")
@@ -140,8 +142,6 @@ class ThrottledLoginMixin:
     rate_limited = None
 
     def clean(self):
-        from . import ratelimits
-
         username = self.cleaned_data.get("username")
         if username and self.request is not None:
             self.rate_limited = ratelimits.check_password_login(self.request, username)
@@ -158,13 +158,6 @@ class ThrottledLoginMixin:
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     """The public password sign-in, throttled."""
-
-
-def admin_login_form():
-    """Wagtail's login form, throttled (WAGTAILADMIN_USER_LOGIN_FORM)."""
-    from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
-
-    return type("AdminLoginForm", (ThrottledLoginMixin, WagtailLoginForm), {})
 
 
 class OTPCodeForm(forms.Form):

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
@@ -170,7 +171,6 @@ def refused(form, limited: Limited | None) -> bool:
     """True (and a readable error on the form) when `limited`: for views that re-render."""
     if limited is None:
         return False
-    from django.utils.translation import ngettext
 
     minutes = max(1, -(-limited.retry_after // 60))
     form.add_error(

@@ -21,6 +21,7 @@ from missions.services import withdraw_volunteer
 from tenants.models import PortalSettings
 
 from .models import User, normalize_email
+from .staff import is_staff_account
 from .tokens import make_token
 
 # Repeated signups with an existing address get one "you already have an account" email per
@@ -131,8 +132,6 @@ def send_signin_link(*, email: str, site: Site, language: str) -> bool:
     Never for a staff account: those sign in with a password and a code (accounts.staff), so
     no emailed token could open the admin, and the answer stays the same (no enumeration).
     """
-    from .staff import is_staff_account
-
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or is_staff_account(user):
         return False
@@ -162,7 +161,10 @@ def notify_old_address(user: User, old_email: str, new_email: str, stage: str, s
     queue_email(
         to=old_email,
         template="email_change_notice",
-        idempotency_key=f"email-change-notice:{user.pk}:{stage}:{time.time_ns()}",
+        # The event: this account, this stage, this address, this second (like the link's).
+        idempotency_key=(
+            f"email-change-notice:{user.pk}:{stage}:{digest(new_email)}:{int(time.time())}"
+        ),
         site=site,
         language=language,
         context={"first_name": user.first_name, "new_email": mask_email(new_email),

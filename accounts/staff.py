@@ -7,6 +7,7 @@ editors (once an editor enrols, the admin asks for the code too).
 """
 
 import io
+from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
@@ -99,7 +100,6 @@ def qr_svg(device: TOTPDevice) -> str:
 
 def secret_base32(device: TOTPDevice) -> str:
     """The key for apps that cannot scan, in groups of four."""
-    from base64 import b32encode
 
     key = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -325,7 +325,6 @@ def export(request):
 @login_required
 def my_applications(request):
     """The volunteer's own applications (and only theirs), with cancellation."""
-    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
     from missions import services as mission_services

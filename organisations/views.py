@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -258,7 +259,6 @@ def _remove(request, organisation, pk):
 
 def _resend(request, organisation, pk):
     """An email like an invitation: under the same limits, per manager and per address."""
-    from django.utils.translation import ngettext
 
     invitation = organisation.invitations.get(pk=pk, accepted_at__isnull=True)
     limited = ratelimits.check_user_email(request, invitation.email)

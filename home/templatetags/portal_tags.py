@@ -2,7 +2,10 @@
 
 from django import template
 from django.core.cache import cache
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 
+from home.blocks import link_scheme_allowed
 from portal.purge import content_version
 
 register = template.Library()
@@ -56,8 +59,6 @@ def menu_children(context, page):
 def safe_link(url):
     """The URL if its scheme is allowed, else "": content saved before the block check existed
     is not re-validated, so templates check again at render time."""
-    from home.blocks import link_scheme_allowed
-
     return url if url and link_scheme_allowed(str(url)) else ""
 
 
@@ -65,11 +66,7 @@ def safe_link(url):
 def ld_json(value):
     """A schema.org JSON-LD block. A data block, not a script: CSP does not run or block it,
     so public pages need no inline script (and no nonce) to carry structured data."""
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-    from django.utils.html import _json_script_escapes
-    from django.utils.safestring import mark_safe
-
-    data = json.dumps(value, cls=DjangoJSONEncoder).translate(_json_script_escapes)
-    return mark_safe(f'<script type="application/ld+json">{data}</script>')
+    # Django's json_script escapes for a <script> body; only the type differs.
+    return mark_safe(
+        json_script(value).replace('type="application/json"', 'type="application/ld+json"', 1)
+    )
