@@ -127,3 +127,20 @@ def worker(django_db_setup, fake, broker):
 def reset_fake(fake):
     fake.reset()
     return fake
+
+
+@pytest.fixture
+def cloudflare(settings):
+    """A fake Cloudflare API the CDN purge talks to (token "secret-token", zone "zone42")."""
+    from tests.fake_cloudflare import FakeCloudflare
+
+    with FakeCloudflare() as fake:
+        settings.WAGTAILFRONTENDCACHE = {
+            "cloudflare": {
+                "BACKEND": "portal.purge.CloudflareBackend",
+                "ZONEID": "zone42",
+                "BEARER_TOKEN": "secret-token",
+                "API_URL": fake.url,
+            }
+        }
+        yield fake

@@ -23,7 +23,6 @@ from organisations.services import ensure_moderators_group, is_moderator
 from tenants.models import PortalGroup
 from tenants.portals import editors_group, ensure_editors_group, ensure_portal
 from tenants.switches import apply
-from tests.fake_cloudflare import FakeCloudflare
 
 pytestmark = pytest.mark.django_db
 
@@ -150,22 +149,13 @@ def test_site_search_never_lists_a_page_behind_a_view_restriction(client, demo):
 
 
 def test_domain_switch_purges_the_old_hosts_urls_at_the_cdn(
-    demo, settings, django_capture_on_commit_callbacks
+    demo, cloudflare, django_capture_on_commit_callbacks
 ):
-    with FakeCloudflare() as cloudflare:
-        settings.WAGTAILFRONTENDCACHE = {
-            "cloudflare": {
-                "BACKEND": "portal.purge.CloudflareBackend",
-                "ZONEID": "zone42",
-                "BEARER_TOKEN": "token",
-                "API_URL": cloudflare.url,
-            }
-        }
-        site = demo["covid19.localhost"]
-        with django_capture_on_commit_callbacks(execute=True):
-            apply(site, public_domain="moved.localhost")
-        assert Site.objects.get(pk=site.pk).hostname == "moved.localhost"
-        assert "http://moved.localhost/fr/" in cloudflare.purged
-        assert "http://covid19.localhost/fr/" in cloudflare.purged
-        assert "http://covid19.localhost/fr/inscription/" in cloudflare.purged
-        assert "http://covid19.localhost/fr/gestes-barrieres/" in cloudflare.purged
+    site = demo["covid19.localhost"]
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(site, public_domain="moved.localhost")
+    assert Site.objects.get(pk=site.pk).hostname == "moved.localhost"
+    assert "http://moved.localhost/fr/" in cloudflare.purged
+    assert "http://covid19.localhost/fr/" in cloudflare.purged
+    assert "http://covid19.localhost/fr/inscription/" in cloudflare.purged
+    assert "http://covid19.localhost/fr/gestes-barrieres/" in cloudflare.purged

@@ -1,7 +1,5 @@
 """Editors' switches: domain move, degraded mode, signups, banner; their log and their purge."""
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +16,7 @@ from home.models import HomePage
 from tenants.models import PortalSettings, SiteAlias, SwitchChange
 from tenants.portals import editors_group_name
 from tenants.switches import apply
-from tests.fake_cloudflare import FakeCloudflare
-from tests.workers import free_port, worker_env
+from tests.workers import WebServer
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,64 +193,40 @@ def test_degraded_search_serves_cached_results(client, demo):
 
 
 def test_cdn_purge_happens_after_commit_with_the_pages_urls(
-    demo, settings, django_capture_on_commit_callbacks
+    demo, cloudflare, django_capture_on_commit_callbacks
 ):
-    with FakeCloudflare() as cloudflare:
-        settings.WAGTAILFRONTENDCACHE = {
-            "cloudflare": {
-                "BACKEND": "portal.purge.CloudflareBackend",
-                "ZONEID": "zone42",
-                "BEARER_TOKEN": "secret-token",
-                "API_URL": cloudflare.url,
-            }
-        }
-        home = HomePage.objects.get(pk=demo["localhost"].root_page_id)
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            home.save_revision().publish()
-            assert cloudflare.calls == []  # nothing purged inside the transaction
-        for callback in callbacks:
-            callback()
-        assert (
-            cloudflare.calls
-            and cloudflare.calls[0]["path"] == "/client/v4/zones/zone42/purge_cache"
-        )
-        assert cloudflare.calls[0]["auth"] == "Bearer secret-token"
-        assert "http://localhost/fr/" in cloudflare.purged
-        assert "http://localhost/en/comment-ca-marche/" in cloudflare.purged
-        assert all(len(call["body"]["files"]) <= 30 for call in cloudflare.calls)
-        cloudflare.calls.clear()
-        with django_capture_on_commit_callbacks(execute=True):
-            apply(demo["localhost"], banner_message="Nouveau bandeau")
-        assert "http://localhost/fr/inscription/" in cloudflare.purged
+    home = HomePage.objects.get(pk=demo["localhost"].root_page_id)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        home.save_revision().publish()
+        assert cloudflare.calls == []  # nothing purged inside the transaction
+    for callback in callbacks:
+        callback()
+    assert cloudflare.calls and cloudflare.calls[0]["path"] == "/client/v4/zones/zone42/purge_cache"
+    assert cloudflare.calls[0]["auth"] == "Bearer secret-token"
+    assert "http://localhost/fr/" in cloudflare.purged
+    assert "http://localhost/en/comment-ca-marche/" in cloudflare.purged
+    assert all(len(call["body"]["files"]) <= 30 for call in cloudflare.calls)
+    cloudflare.calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(demo["localhost"], banner_message="Nouveau bandeau")
+    assert "http://localhost/fr/inscription/" in cloudflare.purged
 
 
 @pytest.mark.django_db(transaction=True)
 def test_domain_switch_reaches_every_web_process_within_five_seconds(demo):
     """Two real server processes, each with its own memory tiers; the switch commits in a third."""
-    servers = []
+    processes = []
     try:
         for _ in range(2):
-            port = free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-b",
-                 f"127.0.0.1:{port}", "-w", "1", "--access-logfile", "/dev/null"],
-                cwd=ROOT, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            servers.append((process, f"http://127.0.0.1:{port}"))
-        for _, url in servers:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    response = requests.get(f"{url}/fr/", headers={"Host": "localhost"}, timeout=5)
-                    break
-                except requests.ConnectionError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.2)
+            processes.append(WebServer(workers=1).start())
+        urls = [server.url for server in processes]
+        for url in urls:
+            response = requests.get(f"{url}/fr/", headers={"Host": "localhost"}, timeout=5)
             assert response.status_code == 200  # warm: host map and page cache filled
             requests.get(f"{url}/fr/", headers={"Host": "localhost"}, timeout=5)
         started = time.monotonic()
         apply(Site.objects.get(hostname="localhost"), public_domain="moved.localhost")
-        pending = {url for _, url in servers}
+        pending = set(urls)
         statuses = []
         while pending and time.monotonic() - started < 8:
             for url in list(pending):
@@ -268,9 +241,8 @@ def test_domain_switch_reaches_every_web_process_within_five_seconds(demo):
         elapsed = time.monotonic() - started
         assert not pending, f"a process still serves the old domain: {statuses[-4:]}"
         assert elapsed <= 5.0, elapsed
-        for _, url in servers:
+        for url in urls:
             assert requests.get(f"{url}/fr/", headers={"Host": "moved.localhost"}, timeout=5).ok
     finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(10)
+        for server in processes:
+            server.stop()
