@@ -2,6 +2,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
+from tests.factories import client_for
 from tests.fake_brevo import FakeBrevo
 from tests.services import HOW_TO_START, check_services
 from tests.workers import RedisServer, use_broker
@@ -50,6 +51,13 @@ def staff_sessions_verified(monkeypatch):
     from tests.otp_support import force_login_verified
 
     monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
+@pytest.fixture
+def client():
+    """Django's test client, its requests addressed to the national demo portal (a request
+    may name another host with HTTP_HOST)."""
+    return client_for()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime
 import json
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,47 +13,27 @@ from accounts.services import delete_account, purge_unconfirmed, signup
 from emails.models import OutboundEmail
 from emails.outbox import purge_finished
 from missions import services as missions
-from missions.models import Application, Mission
-from organisations.models import Membership, Organisation
+from missions.models import Application
+from organisations.models import Membership
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 
 
 @pytest.fixture
 def org(demo):
-    return Organisation.objects.create(
-        site=demo["localhost"], name="Épicerie solidaire", slug="epicerie-gdpr",
-        rna="W751234568", status=Organisation.Status.VALIDATED,
-    )  # fmt: skip
+    return make.organisation(demo["localhost"], name="Épicerie solidaire")
 
 
 @pytest.fixture
 def manager(org):
-    user = User.objects.create_user("boss@example.com", email_confirmed_at=timezone.now())
-    Membership.objects.create(organisation=org, user=user)
-    return user
-
-
-def person(email, first_name="Zoé", last_name="Martin"):
-    return User.objects.create_user(
-        email, first_name=first_name, last_name=last_name, email_confirmed_at=timezone.now()
-    )
-
-
-def mission_with(org, demo, places):
-    mission = Mission.objects.create(
-        organisation=org, title="Collecte", slug=f"gdpr-{Mission.objects.count()}",
-        description="<p>Aider</p>", postal_code="75011", city="Paris", latitude=48.86,
-        longitude=2.38, places=places, waiting_list=True, status=Mission.Status.VALIDATED,
-    )  # fmt: skip
-    mission.sites.add(demo["localhost"])
-    return mission
+    return make.manager(org, "boss@example.com")
 
 
 def test_deleting_an_account_frees_its_place_and_promotes_the_waiting_list(org, demo, manager):
-    mission = mission_with(org, demo, places=1)
-    leaving, waiting = person("zoe@example.com"), person("next@example.com", "Ali")
+    mission = make.mission(org, places=1)
+    leaving = make.volunteer("zoe@example.com", first_name="Zoé", last_name="Martin")
+    waiting = make.volunteer(first_name="Ali", last_name="Martin")
     missions.apply(mission.pk, leaving, "Mon numéro : 06 12 34 56 78")
     assert missions.apply(mission.pk, waiting).status == Application.Status.WAITLISTED
 
@@ -68,8 +47,8 @@ def test_deleting_an_account_frees_its_place_and_promotes_the_waiting_list(org, 
 
 
 def test_deleting_an_account_erases_its_name_from_the_managers_emails(org, demo, manager):
-    mission = mission_with(org, demo, places=3)
-    leaving = person("zoe@example.com", "Zoé", "Martin")
+    mission = make.mission(org)
+    leaving = make.volunteer("zoe@example.com", first_name="Zoé", last_name="Martin")
     application = missions.apply(mission.pk, leaving, "Bonjour")
     to_manager = OutboundEmail.objects.filter(to_email="boss@example.com")
     assert any(e.context.get("applicant") == "Zoé Martin" for e in to_manager)
@@ -84,20 +63,21 @@ def test_deleting_an_account_erases_its_name_from_the_managers_emails(org, demo,
 
 
 def test_the_export_includes_applications_and_memberships(org, demo, manager):
-    mission = mission_with(org, demo, places=3)
-    volunteer = person("zoe@example.com")
+    mission = make.mission(org, title="Collecte")
+    volunteer = make.volunteer()
     missions.apply(mission.pk, volunteer, "Disponible le samedi")
     Membership.objects.create(organisation=org, user=volunteer)
-    client = Client()
-    client.force_login(volunteer)
-    data = json.loads(client.get("/fr/espace/export/", **H).content)
+    data = json.loads(make.client_for(volunteer).get("/fr/espace/export/").content)
     assert data["applications"] == [
         {
-            "mission": "Collecte", "organisation": "Épicerie solidaire", "status": "pending",
+            "mission": "Collecte",
+            "organisation": "Épicerie solidaire",
+            "status": "pending",
             "message": "Disponible le samedi",
-            "applied_at": data["applications"][0]["applied_at"], "status_changed_at": None,
+            "applied_at": data["applications"][0]["applied_at"],
+            "status_changed_at": None,
         }
-    ]  # fmt: skip
+    ]
     assert [m["organisation"] for m in data["memberships"]] == ["Épicerie solidaire"]
 
 
@@ -107,26 +87,37 @@ def test_finished_emails_are_deleted_after_the_retention_period(demo, settings):
     rows = {}
     for status in ("sent", "failed", "suppressed", "pending"):
         rows[status] = OutboundEmail.objects.create(
-            to_email=f"{status}@example.com", template="account_confirmation",
-            idempotency_key=f"retention:{status}", status=status, site=demo["localhost"],
-        )  # fmt: skip
+            to_email=f"{status}@example.com",
+            template="account_confirmation",
+            idempotency_key=f"retention:{status}",
+            status=status,
+            site=demo["localhost"],
+        )
     recent = OutboundEmail.objects.create(
-        to_email="recent@example.com", template="account_confirmation",
-        idempotency_key="retention:recent", status="sent", site=demo["localhost"],
-    )  # fmt: skip
+        to_email="recent@example.com",
+        template="account_confirmation",
+        idempotency_key="retention:recent",
+        status="sent",
+        site=demo["localhost"],
+    )
     OutboundEmail.objects.filter(pk__in=[r.pk for r in rows.values()]).update(created_at=old)
 
     assert purge_finished() == 3
-    left = set(OutboundEmail.objects.filter(idempotency_key__startswith="retention:").values_list(
-        "to_email", flat=True))  # fmt: skip
+    retained = OutboundEmail.objects.filter(idempotency_key__startswith="retention:")
+    left = set(retained.values_list("to_email", flat=True))
     assert left == {"pending@example.com", "recent@example.com"}
     assert recent.pk
 
 
 def test_purged_signups_leave_no_email_behind(demo, settings):
     settings.ACCOUNT_UNCONFIRMED_PURGE_DAYS = 7
-    data = {"first_name": "Noé", "last_name": "B", "postal_code": "69001",
-            "birth_date": datetime.date(1990, 1, 1), "email": "never@example.com"}  # fmt: skip
+    data = {
+        "first_name": "Noé",
+        "last_name": "B",
+        "postal_code": "69001",
+        "birth_date": datetime.date(1990, 1, 1),
+        "email": "never@example.com",
+    }
     user = signup(site=demo["localhost"], language="fr", data=data).user
     assert OutboundEmail.objects.filter(to_email="never@example.com").exists()
     User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - datetime.timedelta(days=8))

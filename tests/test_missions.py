@@ -4,67 +4,56 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
 from emails.models import OutboundEmail
 from missions import services
 from missions.models import Application, Mission
 from missions.states import APPLICATION, MISSION
-from organisations.models import Membership, Organisation
-from organisations.services import ensure_moderators_group, move
+from organisations.models import Organisation
+from organisations.services import move
 from organisations.states import ORGANISATION
 from organisations.validators import validate_rna, validate_siret
 from portal.workflow import TransitionNotAllowed
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 
 
 # --- State tables ---------------------------------------------------------------------------
 
-ORGANISATION_TABLE = [
-    ("draft", "submitted", "manager", True),
-    ("draft", "submitted", "moderator", False),
-    ("draft", "validated", "manager", False),
-    ("submitted", "validated", "moderator", True),
-    ("submitted", "validated", "manager", False),
-    ("submitted", "refused", "moderator", True),
-    ("refused", "submitted", "manager", True),
-    ("validated", "suspended", "moderator", True),
-    ("validated", "suspended", "manager", False),
-    ("suspended", "validated", "moderator", True),
-]
-MISSION_TABLE = [
-    ("draft", "submitted", "manager", True),
-    ("submitted", "validated", "moderator", True),
-    ("submitted", "validated", "manager", False),
-    ("draft", "validated", "moderator", False),
-    ("validated", "closed", "system", True),
-    ("validated", "closed", "volunteer", False),
-    ("closed", "validated", "moderator", False),
-    ("validated", "cancelled", "manager", True),
-]
-APPLICATION_TABLE = [
-    ("pending", "accepted", "manager", True),
-    ("pending", "accepted", "volunteer", False),
-    ("pending", "refused", "manager", True),
-    ("waitlisted", "pending", "system", True),
-    ("waitlisted", "accepted", "manager", False),  # promotion goes through pending
-    ("pending", "cancelled", "volunteer", True),
-    ("pending", "cancelled", "manager", False),
-    ("accepted", "done", "manager", True),
-    ("refused", "accepted", "manager", False),
+STATE_TABLE = [  # workflow, current state, target, role, allowed
+    (ORGANISATION, "draft", "submitted", "manager", True),
+    (ORGANISATION, "draft", "submitted", "moderator", False),
+    (ORGANISATION, "draft", "validated", "manager", False),
+    (ORGANISATION, "submitted", "validated", "moderator", True),
+    (ORGANISATION, "submitted", "validated", "manager", False),
+    (ORGANISATION, "submitted", "refused", "moderator", True),
+    (ORGANISATION, "refused", "submitted", "manager", True),
+    (ORGANISATION, "validated", "suspended", "moderator", True),
+    (ORGANISATION, "validated", "suspended", "manager", False),
+    (ORGANISATION, "suspended", "validated", "moderator", True),
+    (MISSION, "draft", "submitted", "manager", True),
+    (MISSION, "submitted", "validated", "moderator", True),
+    (MISSION, "submitted", "validated", "manager", False),
+    (MISSION, "draft", "validated", "moderator", False),
+    (MISSION, "validated", "closed", "system", True),
+    (MISSION, "validated", "closed", "volunteer", False),
+    (MISSION, "closed", "validated", "moderator", False),
+    (MISSION, "validated", "cancelled", "manager", True),
+    (APPLICATION, "pending", "accepted", "manager", True),
+    (APPLICATION, "pending", "accepted", "volunteer", False),
+    (APPLICATION, "pending", "refused", "manager", True),
+    (APPLICATION, "waitlisted", "pending", "system", True),
+    (APPLICATION, "waitlisted", "accepted", "manager", False),  # promotion goes through pending
+    (APPLICATION, "pending", "cancelled", "volunteer", True),
+    (APPLICATION, "pending", "cancelled", "manager", False),
+    (APPLICATION, "accepted", "done", "manager", True),
+    (APPLICATION, "refused", "accepted", "manager", False),
 ]
 
 
-@pytest.mark.parametrize(
-    "workflow, current, target, role, allowed",
-    [(ORGANISATION, *row) for row in ORGANISATION_TABLE]
-    + [(MISSION, *row) for row in MISSION_TABLE]
-    + [(APPLICATION, *row) for row in APPLICATION_TABLE],
-)
+@pytest.mark.parametrize("workflow, current, target, role, allowed", STATE_TABLE)
 def test_state_tables(workflow, current, target, role, allowed):
     assert workflow.allowed(current, target, role) is allowed
     if not allowed:
@@ -88,8 +77,10 @@ def test_invalid_sirets(siret):
         validate_siret(siret)
 
 
-@pytest.mark.parametrize("rna, ok", [("W751234567", True), ("w691000123", True),
-                                     ("W75123456", False), ("X751234567", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    "rna, ok",
+    [("W751234567", True), ("w691000123", True), ("W75123456", False), ("X751234567", False)],
+)
 def test_rna_format(rna, ok):
     if ok:
         assert validate_rna(rna) == rna.upper()
@@ -110,43 +101,20 @@ def test_an_association_needs_a_legal_identifier(demo):
 
 @pytest.fixture
 def org(demo):
-    return Organisation.objects.create(
-        site=demo["localhost"], name="Restos du quartier", slug="restos-quartier",
-        rna="W751234567", status=Organisation.Status.VALIDATED,
-    )  # fmt: skip
+    return make.organisation(demo["localhost"])
 
 
 @pytest.fixture
 def manager(org):
-    user = User.objects.create_user("manager@example.com", email_confirmed_at=timezone.now())
-    Membership.objects.create(organisation=org, user=user)
-    return user
-
-
-def make_mission(org, demo, places=2, waiting_list=True, **fields):
-    mission = Mission.objects.create(
-        organisation=org, title="Distribution", slug=f"m-{Mission.objects.count()}",
-        description="<p>Aider</p>", postal_code="75011", city="Paris", latitude=48.86,
-        longitude=2.38, places=places, waiting_list=waiting_list,
-        status=Mission.Status.VALIDATED, **fields,
-    )  # fmt: skip
-    mission.sites.add(demo["localhost"])
-    return mission
-
-
-def volunteer(n):
-    return User.objects.create_user(f"v{n}@example.com", first_name=f"V{n}",
-                                    email_confirmed_at=timezone.now())  # fmt: skip
+    return make.manager(org)
 
 
 def test_public_rules(org, demo):
-    public = make_mission(org, demo)
-    ended = make_mission(org, demo, end_date=timezone.localdate() - datetime.timedelta(days=1))
-    draft = make_mission(org, demo, status_override=None) if False else make_mission(org, demo)
-    draft.status = Mission.Status.DRAFT
-    draft.save()
-    full = make_mission(org, demo, places=1, waiting_list=False)
-    services.apply(full.pk, volunteer(1))
+    public = make.mission(org)
+    ended = make.mission(org, end_date=timezone.localdate() - datetime.timedelta(days=1))
+    draft = make.mission(org, status=Mission.Status.DRAFT)
+    full = make.mission(org, places=1, waiting_list=False)
+    make.application(full)
     ids = set(Mission.objects.public(demo["localhost"]).values_list("pk", flat=True))
     assert public.pk in ids and ended.pk not in ids and draft.pk not in ids and full.pk not in ids
     assert not Mission.objects.public(demo["covid19.localhost"]).filter(pk=public.pk).exists()
@@ -156,7 +124,7 @@ def test_public_rules(org, demo):
 
 
 def test_description_is_sanitized(org, demo):
-    mission = make_mission(org, demo, places=1)
+    mission = make.mission(org)
     mission.description = (
         '<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:x">l</a></p>'
     )
@@ -167,8 +135,8 @@ def test_description_is_sanitized(org, demo):
 
 
 def test_capacity_waiting_list_and_promotion(org, demo, manager):
-    mission = make_mission(org, demo, places=2)
-    a, b, c, d = (volunteer(i) for i in range(4))
+    mission = make.mission(org, places=2)
+    a, b, c, d = (make.volunteer() for _ in range(4))
     statuses = [services.apply(mission.pk, v).status for v in (a, b, c, d)]
     assert statuses == ["pending", "pending", "waitlisted", "waitlisted"]
     with pytest.raises(services.ApplicationRefused) as dup:
@@ -190,21 +158,20 @@ def test_capacity_waiting_list_and_promotion(org, demo, manager):
 
 
 def test_full_without_waiting_list_and_unconfirmed(org, demo):
-    mission = make_mission(org, demo, places=1, waiting_list=False)
-    services.apply(mission.pk, volunteer(1))
+    mission = make.mission(org, places=1, waiting_list=False)
+    make.application(mission)
     with pytest.raises(services.ApplicationRefused) as full:
-        services.apply(mission.pk, volunteer(2))
+        services.apply(mission.pk, make.volunteer())
     assert full.value.code in ("full", "closed")
-    unconfirmed = User.objects.create_user("u@example.com")
+    unconfirmed = make.user()
     with pytest.raises(services.ApplicationRefused) as error:
-        services.apply(make_mission(org, demo).pk, unconfirmed)
+        services.apply(make.mission(org).pk, unconfirmed)
     assert error.value.code == "unconfirmed"
 
 
 def test_only_managers_decide(org, demo, manager):
-    mission = make_mission(org, demo)
-    application = services.apply(mission.pk, volunteer(1))
-    stranger = volunteer(9)
+    application = make.application(make.mission(org))
+    stranger = make.volunteer()
     with pytest.raises(TransitionNotAllowed):
         services.decide(application.pk, stranger, accept=True)
     services.decide(application.pk, manager, accept=True)
@@ -212,8 +179,7 @@ def test_only_managers_decide(org, demo, manager):
 
 
 def test_emails_at_each_step(org, demo, manager):
-    mission = make_mission(org, demo)
-    application = services.apply(mission.pk, volunteer(1))
+    application = make.application(make.mission(org))
     services.decide(application.pk, manager, accept=True)
     keys = set(OutboundEmail.objects.values_list("idempotency_key", flat=True))
     assert f"application-received:{application.pk}" in keys
@@ -224,9 +190,8 @@ def test_emails_at_each_step(org, demo, manager):
 def test_beat_tasks_close_remind_and_follow_up(org, demo, manager):
     today = timezone.localdate()
     tomorrow = today + datetime.timedelta(days=1)
-    ended = make_mission(org, demo, end_date=today - datetime.timedelta(days=1))
-    soon = make_mission(org, demo, start_date=tomorrow)
-    application = services.apply(soon.pk, volunteer(1))
+    ended = make.mission(org, end_date=today - datetime.timedelta(days=1))
+    application = make.application(make.mission(org, start_date=tomorrow))
     services.decide(application.pk, manager, accept=True)
     assert services.close_ended(today) == 1
     assert Mission.objects.get(pk=ended.pk).status == "closed"
@@ -239,14 +204,12 @@ def test_beat_tasks_close_remind_and_follow_up(org, demo, manager):
 
 
 def test_moderation_is_per_tenant(org, demo):
-    moderator_b = User.objects.create_user("mod-b@example.com")
-    moderator_b.groups.add(ensure_moderators_group(demo["covid19.localhost"]))
+    moderator_b = make.moderator(demo["covid19.localhost"])
     org.status = Organisation.Status.SUBMITTED
     org.save()
     with pytest.raises(TransitionNotAllowed):
         move(org, Organisation.Status.VALIDATED, moderator_b)
-    moderator_a = User.objects.create_user("mod-a@example.com")
-    moderator_a.groups.add(ensure_moderators_group(demo["localhost"]))
+    moderator_a = make.moderator(demo["localhost"])
     assert move(org, Organisation.Status.VALIDATED, moderator_a).status == "validated"
 
 
@@ -254,7 +217,7 @@ def test_moderation_is_per_tenant(org, demo):
 
 
 def test_api_lists_public_missions_of_this_portal(client, demo):
-    response = client.get("/api/v1/missions", **H)
+    response = client.get("/api/v1/missions")
     assert response.status_code == 200
     body = response.json()
     titles = {m["title"] for m in body["results"]}
@@ -264,61 +227,61 @@ def test_api_lists_public_missions_of_this_portal(client, demo):
     assert response["Cache-Control"].startswith("public")
     first = body["results"][0]
     assert {"places_left", "organisation", "latitude", "start_date"} <= set(first)
-    detail = client.get(f"/api/v1/missions/{first['id']}", **H)
+    detail = client.get(f"/api/v1/missions/{first['id']}")
     assert detail.status_code == 200 and detail.json()["title"] == first["title"]
 
 
 def test_api_hides_other_portals_and_non_public_missions(client, demo):
     other = Mission.objects.get(slug="appels-seniors-lille")
-    assert client.get(f"/api/v1/missions/{other.pk}", **H).status_code == 404
-    assert client.get("/api/v1/missions/999999", **H).status_code == 404
-    assert client.get("/api/v1/missions?page=-1", **H).status_code == 400
+    assert client.get(f"/api/v1/missions/{other.pk}").status_code == 404
+    assert client.get("/api/v1/missions/999999").status_code == 404
+    assert client.get("/api/v1/missions?page=-1").status_code == 400
 
 
 def test_api_apply(demo):
     mission = Mission.objects.get(slug="tri-denrees-lyon")
-    anonymous = Client(enforce_csrf_checks=True)
-    anonymous_token = anonymous.get("/api/v1/csrf", **H).json()["csrfToken"]
+    anonymous = make.client_for(enforce_csrf_checks=True)
+    anonymous_token = anonymous.get("/api/v1/csrf").json()["csrfToken"]
     response = anonymous.post(
-        f"/api/v1/missions/{mission.pk}/applications", {}, content_type="application/json",
-        HTTP_X_CSRFTOKEN=anonymous_token, **H,
-    )  # fmt: skip
+        f"/api/v1/missions/{mission.pk}/applications",
+        {},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=anonymous_token,
+    )
     assert response.status_code == 401
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(volunteer(1))
-    token = client.get("/api/v1/csrf", **H).json()["csrfToken"]
+    client = make.client_for(make.volunteer(), enforce_csrf_checks=True)
+    token = client.get("/api/v1/csrf").json()["csrfToken"]
     url = f"/api/v1/missions/{mission.pk}/applications"
-    without_token = client.post(url, {"message": "Bonjour"}, content_type="application/json", **H)
+    without_token = client.post(url, {"message": "Bonjour"}, content_type="application/json")
     assert without_token.status_code == 403
-    created = client.post(url, {"message": "Bonjour"}, content_type="application/json",
-                          HTTP_X_CSRFTOKEN=token, **H)  # fmt: skip
+    created = client.post(
+        url, {"message": "Bonjour"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
     assert created.status_code == 201 and created.json()["status"] == "pending"
-    again = client.post(url, {}, content_type="application/json", HTTP_X_CSRFTOKEN=token, **H)
+    again = client.post(url, {}, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert again.status_code == 409 and again.json()["error"] == "duplicate"
-    bad = client.post(url, "{nope", content_type="application/json", HTTP_X_CSRFTOKEN=token, **H)
+    bad = client.post(url, "{nope", content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert bad.status_code == 400
 
 
 def test_openapi_schema(client, demo):
-    schema = client.get("/api/v1/schema", **H).json()
+    schema = client.get("/api/v1/schema").json()
     assert "/api/v1/missions" in schema["paths"]
     assert "/api/v1/missions/{mission_id}/applications" in schema["paths"]
 
 
 def test_api_bad_input_is_a_400(demo):
     mission = Mission.objects.get(slug="tri-denrees-lyon")
-    client = Client()
-    client.force_login(volunteer(7))
+    client = make.client_for(make.volunteer())
     url = f"/api/v1/missions/{mission.pk}/applications"
-    long = client.post(url, {"message": "x" * 3000}, content_type="application/json", **H)
+    long = client.post(url, {"message": "x" * 3000}, content_type="application/json")
     assert long.status_code == 400 and long.json()["error"] == "invalid"
-    assert client.get("/api/v1/missions?page=abc", **H).status_code == 400
+    assert client.get("/api/v1/missions?page=abc").status_code == 400
     assert not Application.objects.filter(mission=mission).exists()
 
 
 def test_attendance_after_the_mission(org, demo, manager):
-    mission = make_mission(org, demo)
-    application = services.apply(mission.pk, volunteer(1))
+    application = make.application(make.mission(org))
     with pytest.raises(TransitionNotAllowed):
         services.mark_attendance(application.pk, manager, happened=True)  # not accepted yet
     services.decide(application.pk, manager, accept=True)

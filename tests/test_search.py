@@ -7,58 +7,47 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from missions.models import Activity, Domain, Mission, PostalCode
-from organisations.models import Organisation
+from missions.models import Activity, Domain, PostalCode
 from search import index
 from search.missions import InvalidSearch, Params, parse, queryset, search
 from tenants.switches import apply
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 
 
 @pytest.fixture
 def catalogue(demo):
-    org = Organisation.objects.create(
-        site=demo["localhost"], name="Secours Populaire Lyonnais", slug="spl", rna="W691234567",
-        status=Organisation.Status.VALIDATED,
-    )  # fmt: skip
+    org = make.organisation(demo["localhost"], name="Secours Populaire Lyonnais")
     health = Domain.objects.create(name="Santé", slug="sante-test")
     visits = Activity.objects.create(name="Visites", slug="visites-test", domain=health)
 
-    def make(slug, title, lat, lng, **fields):
-        mission = Mission.objects.create(
-            organisation=org, slug=slug, title=title, description=fields.pop("description", ""),
-            postal_code=fields.pop("postal_code", "69001"), city=fields.pop("city", "Lyon"),
-            latitude=lat, longitude=lng, places=3, status=Mission.Status.VALIDATED, **fields,
-        )  # fmt: skip
-        mission.sites.add(demo["localhost"])
-        return mission
+    def in_lyon(title, lat, lng, **fields):
+        place = {"postal_code": "69001", "city": "Lyon", "description": ""}
+        return make.mission(org, title=title, latitude=lat, longitude=lng, **{**place, **fields})
 
     return {
-        "eleves": make(
-            "eleves",
+        "eleves": in_lyon(
             "Aide aux devoirs des élèves",
             45.764,
             4.835,
             description="<p>Soutien scolaire en français</p>",
-        ),  # fmt: skip
-        "visites": make(
-            "visites", "Visites aux personnes âgées", 45.75, 4.85, domain=health, activity=visits
-        ),  # fmt: skip
-        "marseille": make(
-            "marseille", "Maraude à Marseille", 43.296, 5.37, city="Marseille", postal_code="13001"
-        ),  # fmt: skip
-        "remote": make(
-            "remote", "Appels de convivialité", None, None, is_remote=True, postal_code="", city=""
-        ),  # fmt: skip
-        "past": make(
-            "past",
+        ),
+        "visites": in_lyon(
+            "Visites aux personnes âgées", 45.75, 4.85, domain=health, activity=visits
+        ),
+        "marseille": in_lyon(
+            "Maraude à Marseille", 43.296, 5.37, city="Marseille", postal_code="13001"
+        ),
+        "remote": in_lyon(
+            "Appels de convivialité", None, None, is_remote=True, postal_code="", city=""
+        ),
+        "past": in_lyon(
             "Collecte terminée des élèves",
             45.76,
             4.84,
             end_date=timezone.localdate() - datetime.timedelta(days=2),
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -127,23 +116,23 @@ def test_bad_input_names_the_field(raw, field, demo):
 
 
 def test_api_search_and_bad_input(client, catalogue):
-    response = client.get("/api/v1/missions?q=eleve&lat=45.76&lng=4.84&radius_km=20", **H)
+    response = client.get("/api/v1/missions?q=eleve&lat=45.76&lng=4.84&radius_km=20")
     assert response.status_code == 200
     body = response.json()
     assert [r["title"] for r in body["results"]] == ["Aide aux devoirs des élèves"]
     assert set(body["facets"]) == {"domain", "activity", "remote"}
-    bad = client.get("/api/v1/missions?radius_km=10000&page=-1", **H)
+    bad = client.get("/api/v1/missions?radius_km=10000&page=-1")
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"radius_km", "page"}
-    assert client.get("/api/v1/missions?lat=abc&lng=1", **H).status_code == 400
-    assert client.get("/api/v1/missions?q=" + "x" * 600, **H).status_code == 400
+    assert client.get("/api/v1/missions?lat=abc&lng=1").status_code == 400
+    assert client.get("/api/v1/missions?q=" + "x" * 600).status_code == 400
 
 
 def test_search_page(client, catalogue):
-    page = client.get("/fr/missions/?q=visites", **H)
+    page = client.get("/fr/missions/?q=visites")
     assert page.status_code == 200 and "Visites aux personnes âgées" in page.text
     assert page["Cache-Control"].startswith("public")
-    assert client.get("/fr/missions/?radius_km=999", **H).status_code == 400
+    assert client.get("/fr/missions/?radius_km=999").status_code == 400
 
 
 def test_results_are_cached_and_invalidated_when_a_mission_changes(
@@ -176,8 +165,14 @@ def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
     """EXPLAIN over generated data: no sequential scan on missions for text + place."""
     from django.core.management import call_command
 
-    call_command("generate_dataset", missions=30000, organisations=300, volunteers=2000,
-                 applications=4000, verbosity=0)  # fmt: skip
+    call_command(
+        "generate_dataset",
+        missions=30000,
+        organisations=300,
+        volunteers=2000,
+        applications=4000,
+        verbosity=0,
+    )
     site = demo["localhost"]
     searches = [
         {"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"},

@@ -5,13 +5,12 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from accounts.models import User
 from missions import services as mission_services
 from missions.models import Mission
 from organisations import services
-from organisations.models import Membership, Organisation
+from organisations.models import Organisation
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8
@@ -40,11 +39,16 @@ def at_once(work) -> list:
 
 
 def test_same_organisation_name_at_the_same_instant(demo):
-    creators = [User.objects.create_user(f"creator{n}@example.com") for n in range(THREADS)]
+    creators = [make.user() for _ in range(THREADS)]
 
     def create(n):
-        services.create(site=demo["localhost"], creator=creators[n], name="Les Restos du Coeur",
-                        type="association", rna="W751234567")  # fmt: skip
+        services.create(
+            site=demo["localhost"],
+            creator=creators[n],
+            name="Les Restos du Coeur",
+            type="association",
+            rna="W751234567",
+        )
 
     assert at_once(create) == []
     slugs = list(
@@ -55,16 +59,17 @@ def test_same_organisation_name_at_the_same_instant(demo):
 
 
 def test_same_mission_title_at_the_same_instant(demo):
-    organisation = Organisation.objects.create(
-        site=demo["localhost"], name="Asso", slug="asso-slugs", rna="W751234567",
-        status=Organisation.Status.VALIDATED,
-    )  # fmt: skip
-    manager = User.objects.create_user("slugs@example.com", email_confirmed_at=timezone.now())
-    Membership.objects.create(organisation=organisation, user=manager)
+    organisation = make.organisation(demo["localhost"])
+    manager = make.manager(organisation)
 
     def create(n):
-        mission = Mission(title="Distribution alimentaire", description="x", postal_code="75011",
-                          city="Paris", places=2)  # fmt: skip
+        mission = Mission(
+            title="Distribution alimentaire",
+            description="x",
+            postal_code="75011",
+            city="Paris",
+            places=2,
+        )
         mission_services.save_mission(mission, organisation, manager)
 
     assert at_once(create) == []
