@@ -6,18 +6,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from missions import postcodes
+
 from . import ratelimits
 
 MIN_AGE, MAX_AGE = 16, 110
-POSTAL_CODE = re.compile(r"^\d{5}$")
 PHONE = re.compile(r"^\+?[0-9 .\-()]{6,20}$")
-
-
-def clean_postal_code(value: str) -> str:
-    value = value.strip()
-    if value and not POSTAL_CODE.match(value):
-        raise forms.ValidationError(_("Enter a 5-digit French postal code."))
-    return value
 
 
 def clean_phone(value: str) -> str:
@@ -47,7 +41,7 @@ class SignupForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
     def clean_postal_code(self):
-        return clean_postal_code(self.cleaned_data["postal_code"])  # required by the field
+        return postcodes.clean(self.cleaned_data["postal_code"])  # required by the field
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
@@ -125,7 +119,7 @@ class ProfileForm(forms.ModelForm):
         fields = ["first_name", "last_name", "postal_code", "phone", "availability", "interests"]
 
     def clean_postal_code(self):
-        return clean_postal_code(self.cleaned_data["postal_code"])
+        return postcodes.clean(self.cleaned_data["postal_code"])
 
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])

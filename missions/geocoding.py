@@ -5,8 +5,8 @@
   ``GeocodingUnavailable`` is raised so the Celery task can retry later. A 4xx (bad
   query), no result or a low score means "not found" (``None``).
 * ``PostalCodeGeocoder`` answers from the ``PostalCode`` table (La Poste's official
-  postal codes, see ``load_postal_codes``): the centre of the town, an approximation
-  used when BAN does not know the address and for volunteers' postal codes.
+  postal codes, see ``missions.postcodes``): the centre of the town, an approximation
+  used when BAN does not know the address.
 
 Settings (all optional): ``GEOCODER`` (dotted path, default ``BanGeocoder``),
 ``BAN_API_URL``, ``GEOCODER_TIMEOUT`` (seconds per attempt), ``GEOCODER_RETRIES``.
@@ -14,30 +14,25 @@ Settings (all optional): ``GEOCODER`` (dotted path, default ``BanGeocoder``),
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from os import PathLike
-from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from missions import postcodes
+from missions.models import Mission, PostalCode
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GEOCODER = "missions.geocoding.BanGeocoder"
 DEFAULT_BAN_API_URL = "https://api-adresse.data.gouv.fr/"
-SAMPLE_POSTAL_CODES = Path(__file__).resolve().parent / "data" / "postal_codes_sample.csv"
-
-_POSTAL_CODE_RE = re.compile(r"\d{5}")
 
 
 @dataclass
@@ -65,13 +60,6 @@ def normalise_city(name: str) -> str:
     words = re.sub(r"[^a-z0-9]+", " ", text).split()
     # La Poste abbreviates: "ST DENIS", "STE MARIE".
     return " ".join({"saint": "st", "sainte": "ste"}.get(w, w) for w in words)
-
-
-def clean_postal_code(code: str) -> str | None:
-    code = (code or "").strip()
-    if code.isdigit() and len(code) < 5:
-        code = code.zfill(5)  # spreadsheets drop the leading zero of "01400"
-    return code if _POSTAL_CODE_RE.fullmatch(code) else None
 
 
 # --- BAN --------------------------------------------------------------------------------------
@@ -121,7 +109,7 @@ class BanGeocoder(Geocoder):
         if len(query) < 3:
             return None  # BAN refuses it; nothing to ask
         params = {"q": query, "limit": 1}
-        code = clean_postal_code(postal_code)
+        code = postcodes.normalise(postal_code)
         if code:
             params["postcode"] = code
         data = self._get(params)
@@ -187,9 +175,7 @@ class PostalCodeGeocoder(Geocoder):
     code_score = 0.3  # right postal code, maybe another town sharing it
 
     def geocode(self, address: str, postal_code: str, city: str) -> Point | None:
-        from missions.models import PostalCode
-
-        code = clean_postal_code(postal_code)
+        code = postcodes.normalise(postal_code)
         wanted = normalise_city(city)
         if code:
             rows = list(PostalCode.objects.filter(code=code).order_by("pk"))
@@ -215,22 +201,6 @@ class PostalCodeGeocoder(Geocoder):
         return Point(row.latitude, row.longitude, f"{row.code} {row.city}", score)
 
 
-def coordinates_for_postal_code(code: str) -> tuple[float, float] | None:
-    """(latitude, longitude) of the first town of a postal code, or None if unknown."""
-    from missions.models import PostalCode
-
-    code = clean_postal_code(code)
-    if not code:
-        return None
-    row = (
-        PostalCode.objects.filter(code=code)
-        .order_by("pk")
-        .values_list("latitude", "longitude")
-        .first()
-    )
-    return tuple(row) if row else None
-
-
 def get_geocoder() -> Geocoder:
     return import_string(getattr(settings, "GEOCODER", DEFAULT_GEOCODER))()
 
@@ -247,8 +217,6 @@ def geocode_mission(mission_id: int) -> str:
     known, so that the mission is findable until the retry succeeds).
     Writes with ``update()``: ``save()`` would queue another geocoding.
     """
-    from missions.models import Mission
-
     mission = Mission.objects.filter(pk=mission_id).first()
     if mission is None:
         logger.info("geocode_mission: mission %s no longer exists", mission_id)
@@ -287,98 +255,3 @@ def geocode_mission(mission_id: int) -> str:
         geocoded_at=timezone.now(),
     )
     return status if updated else "stale"
-
-
-# --- Loading La Poste's base ------------------------------------------------------------------
-
-_BATCH_SIZE = 5000
-
-
-def _header_key(name: str) -> str:
-    name = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff#").strip())
-    return "".join(c for c in name if not unicodedata.combining(c)).lower()
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")  # older La Poste files are Latin-1/Windows-1252
-
-
-def _parse_float(value: str) -> float | None:
-    try:
-        return float((value or "").strip())
-    except ValueError:
-        return None
-
-
-def _iter_postal_codes(text: str):
-    """Yield (code, city, latitude, longitude) from either supported CSV format."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [_header_key(h) for h in next(reader, [])]
-
-    def column(*names: str) -> int | None:
-        for name in names:
-            if name in header:
-                return header.index(name)
-        return None
-
-    code_col = column("code_postal", "code")
-    city_col = column("nom_de_la_commune", "nom_commune", "city")
-    gps_col = column("coordonnees_gps")
-    lat_col, lon_col = column("latitude"), column("longitude")
-    if code_col is None or city_col is None or (gps_col is None and None in (lat_col, lon_col)):
-        raise ValueError(
-            "Unknown CSV header: expected La Poste's "
-            "'Code_commune_INSEE;Nom_de_la_commune;Code_postal;...;coordonnees_gps' "
-            f"or 'code,city,latitude,longitude', got {first_line.strip()[:120]!r}"
-        )
-
-    for row in reader:
-        try:
-            code, city = row[code_col], row[city_col]
-            if gps_col is not None:
-                lat_text, _, lon_text = row[gps_col].partition(",")
-            else:
-                lat_text, lon_text = row[lat_col], row[lon_col]
-        except IndexError:
-            continue
-        code, city = clean_postal_code(code), " ".join(city.split())[:150]
-        latitude, longitude = _parse_float(lat_text), _parse_float(lon_text)
-        if not code or not city or latitude is None or longitude is None:
-            continue
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            continue
-        yield code, city, latitude, longitude
-
-
-def load_postal_codes(path: str | PathLike) -> int:
-    """Upsert the postal codes of a CSV file; return the number of rows loaded.
-
-    Accepts La Poste's "Base officielle des codes postaux" (semicolon-separated,
-    ``coordonnees_gps`` = "lat,lon") or a simple ``code,city,latitude,longitude`` CSV.
-    Rows without coordinates are skipped; a (code, city) repeated in the file (La Poste
-    lists a town once per ``Ligne_5`` locality) is kept once. Idempotent.
-    """
-    from missions.models import PostalCode
-
-    rows: dict[tuple[str, str], PostalCode] = {}
-    for code, city, latitude, longitude in _iter_postal_codes(_read_text(Path(path))):
-        if (code, city) not in rows:
-            rows[code, city] = PostalCode(
-                code=code, city=city, latitude=latitude, longitude=longitude
-            )
-    objs = list(rows.values())
-    with transaction.atomic():
-        for start in range(0, len(objs), _BATCH_SIZE):
-            PostalCode.objects.bulk_create(
-                objs[start : start + _BATCH_SIZE],
-                update_conflicts=True,
-                unique_fields=["code", "city"],
-                update_fields=["latitude", "longitude"],
-            )
-    return len(objs)

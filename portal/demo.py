@@ -5,7 +5,6 @@ works on PostgreSQL under production settings as well as on the embedded SQLite.
 """
 
 import datetime
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -13,7 +12,7 @@ from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
 from home.models import CampaignPage, FaqPage, HomePage, NewsIndexPage, NewsPage, StandardPage
-from missions.geocoding import load_postal_codes
+from missions import postcodes
 from missions.models import Activity, Domain, Mission, PostalCode
 from organisations.models import Organisation
 from organisations.services import ensure_moderators_group
@@ -313,7 +312,7 @@ def load_demo(port: int = 80) -> dict:
         ensure_moderators_group(site)
     food, solidarity = ensure_taxonomies()
     if not PostalCode.objects.exists():
-        load_postal_codes(POSTAL_CODES_SAMPLE)
+        postcodes.load(postcodes.SAMPLE)
     today = timezone.localdate()
     for slug, name, city, postal_code, portal_slug, missions in ORGANISATIONS:
         site = sites[portal_slug]
@@ -356,9 +355,6 @@ def load_demo(port: int = 80) -> dict:
     return sites
 
 
-POSTAL_CODES_SAMPLE = (
-    Path(__file__).resolve().parent.parent / "missions/data/postal_codes_sample.csv"
-)
 TAXONOMY = [
     ("aide-alimentaire", "Aide alimentaire", [("tri-distribution", "Tri et distribution")]),
     ("lien-social", "Lien social", [("appels-visites", "Appels et visites"),

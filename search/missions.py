@@ -19,7 +19,7 @@ from django.db.models import Case, Count, F, FloatField, Q, Value, When
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from wagtail.search.backends import get_search_backend
 
-from missions.geocoding import coordinates_for_postal_code
+from missions import postcodes
 from missions.models import Activity, Domain, Mission
 from tenants.models import PortalSettings
 
@@ -102,7 +102,7 @@ def parse(raw) -> Params:
         if not (len(postal_code) == 5 and postal_code.isdigit()):
             errors["postal_code"] = "a 5-digit postal code"
         elif not params.has_place:
-            point = coordinates_for_postal_code(postal_code)
+            point = postcodes.coordinates(postal_code)
             if point is None:
                 errors["postal_code"] = "unknown postal code"
             else:

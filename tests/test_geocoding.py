@@ -6,17 +6,14 @@ import uuid
 import pytest
 from django.core.management import call_command
 
-from missions import geocoding
+from missions import geocoding, postcodes
 from missions.geocoding import (
-    SAMPLE_POSTAL_CODES,
     BanGeocoder,
     GeocodingUnavailable,
     Point,
     PostalCodeGeocoder,
-    coordinates_for_postal_code,
     geocode_mission,
     get_geocoder,
-    load_postal_codes,
 )
 from missions.models import PostalCode
 from tests.fake_ban import FakeBan
@@ -53,7 +50,7 @@ def empty_postal_codes(db):
 
 @pytest.fixture
 def postal_codes():
-    return load_postal_codes(SAMPLE_POSTAL_CODES)
+    return postcodes.load(postcodes.SAMPLE)
 
 
 # --- BanGeocoder -------------------------------------------------------------------------------
@@ -171,7 +168,7 @@ def test_load_sample_is_idempotent(postal_codes):
     assert PostalCode.objects.count() == postal_codes
     PostalCode.objects.filter(code="69007").update(latitude=0, longitude=0)
 
-    assert load_postal_codes(SAMPLE_POSTAL_CODES) == postal_codes
+    assert postcodes.load(postcodes.SAMPLE) == postal_codes
     assert PostalCode.objects.count() == postal_codes
     assert PostalCode.objects.get(code="69007").latitude == pytest.approx(45.75, abs=0.05)
 
@@ -192,7 +189,7 @@ def test_load_la_poste_format(tmp_path):
         encoding="utf-8",
     )
 
-    assert load_postal_codes(path) == 4
+    assert postcodes.load(path) == 4
     rows = {(r.code, r.city): (r.latitude, r.longitude) for r in PostalCode.objects.all()}
     assert rows == {
         ("80000", "AMIENS"): (49.9009, 2.2908),
@@ -212,7 +209,7 @@ def test_load_la_poste_format_in_latin1_with_hash_header(tmp_path):
         "42218;ST ETIENNE;42000;ST ETIENNE;;45.4347, 4.3903\r\n".encode("latin-1")
     )
 
-    assert load_postal_codes(path) == 1
+    assert postcodes.load(path) == 1
     assert PostalCode.objects.get(code="42000").city == "ST ETIENNE"
 
 
@@ -228,7 +225,7 @@ def test_load_simple_format(tmp_path):
         encoding="utf-8",
     )
 
-    assert load_postal_codes(path) == 2
+    assert postcodes.load(path) == 2
     assert PostalCode.objects.get(code="97400").longitude == 55.4504
 
 
@@ -237,7 +234,7 @@ def test_load_refuses_an_unknown_format(tmp_path):
     path.write_text("zip;town\n80000;Amiens\n", encoding="utf-8")
 
     with pytest.raises(ValueError, match="Unknown CSV header"):
-        load_postal_codes(path)
+        postcodes.load(path)
 
 
 def test_command_loads_the_sample_by_default(capsys):
@@ -247,14 +244,14 @@ def test_command_loads_the_sample_by_default(capsys):
 
 
 def test_coordinates_for_postal_code(postal_codes):
-    latitude, longitude = coordinates_for_postal_code("69007")
+    latitude, longitude = postcodes.coordinates("69007")
 
     assert latitude == pytest.approx(45.7, abs=0.1)
     assert longitude == pytest.approx(4.8, abs=0.1)
-    assert coordinates_for_postal_code(" 75001 ") == pytest.approx((48.86, 2.34), abs=0.01)
-    assert coordinates_for_postal_code("99999") is None
-    assert coordinates_for_postal_code("") is None
-    assert coordinates_for_postal_code("7500A") is None
+    assert postcodes.coordinates(" 75001 ") == pytest.approx((48.86, 2.34), abs=0.01)
+    assert postcodes.coordinates("99999") is None
+    assert postcodes.coordinates("") is None
+    assert postcodes.coordinates("7500A") is None
 
 
 def test_postal_code_geocoder_matches_the_city(postal_codes):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from missions.geocoding import SAMPLE_POSTAL_CODES, load_postal_codes
+from missions import postcodes
 
 
 class Command(BaseCommand):
@@ -17,13 +17,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "path",
             nargs="?",
-            default=str(SAMPLE_POSTAL_CODES),
+            default=str(postcodes.SAMPLE),
             help="CSV file (default: the bundled sample, missions/data/postal_codes_sample.csv)",
         )
 
     def handle(self, *args, path, **options):
         try:
-            count = load_postal_codes(path)
+            count = postcodes.load(path)
         except FileNotFoundError as err:
             raise CommandError(f"No such file: {path}") from err
         except ValueError as err:
