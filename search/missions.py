@@ -1,8 +1,9 @@
 """Finding public missions: full text, around a place, filters, facets; cached per portal.
 
-One function, `search`, serves the search page and the partner API. On PostgreSQL the text
-goes through the `french_unaccent` configuration (stemming, accents ignored) against a GIN index;
-a place becomes a bounding box on the indexed latitude/longitude, then an exact distance.
+One function, `search`, serves the search page and the partner API, both reading their query
+parameters with `parse` (a `SearchForm`). On PostgreSQL the text goes through the
+`french_unaccent` configuration (stemming, accents ignored) against a GIN index; a place
+becomes a bounding box on the indexed latitude/longitude, then an exact distance.
 """
 
 import datetime
@@ -11,9 +12,11 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Count, F, FloatField, Q, Value, When
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
@@ -63,79 +66,136 @@ class Params:
         ).hexdigest()
 
 
+class NumberField(forms.Field):
+    """A number in [low, high], read by Python's ``float``/``int`` (not localised: "1e2" and
+    " 3 " are numbers, "1,5" is not)."""
+
+    def __init__(self, low, high, cast=float):
+        super().__init__(required=False)
+        self.low, self.high, self.cast = low, high, cast
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            number = self.cast(value)
+        except (TypeError, ValueError):
+            raise ValidationError("not a number", code="invalid") from None
+        if not self.low <= number <= self.high:  # NaN fails this too
+            raise ValidationError(f"must be between {self.low} and {self.high}", code="range")
+        return number
+
+
+class IsoDateField(forms.Field):
+    def to_python(self, value):
+        if not value:
+            return None
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationError("a date, YYYY-MM-DD", code="invalid") from None
+
+
+class YesNoField(forms.Field):
+    """true/1/yes or false/0/no, any case; absent is None (both)."""
+
+    def to_python(self, value):
+        word = "" if value is None else str(value).lower()
+        if word in ("true", "1", "yes"):
+            return True
+        if word in ("false", "0", "no"):
+            return False
+        if word:
+            raise ValidationError("true or false", code="invalid")
+        return None
+
+
+class SlugOfField(forms.CharField):
+    """The slug of an existing row of `model` (a domain, an activity)."""
+
+    def __init__(self, model):
+        super().__init__(required=False)
+        self.model = model
+
+    def validate(self, value):
+        if value and not self.model.objects.filter(slug=value).exists():
+            name = self.model._meta.model_name
+            raise ValidationError(f"unknown {name}", code="unknown")
+
+
+class SearchForm(forms.Form):
+    """The query parameters of the search page and the API. Fields are in the order their
+    errors are listed (the API's `fields`, the page's message)."""
+
+    q = forms.CharField(required=False)
+    lat = NumberField(-90, 90)
+    lng = NumberField(-180, 180)
+    radius_km = NumberField(1, MAX_RADIUS_KM)
+    page = NumberField(1, MAX_PAGE, int)
+    postal_code = forms.CharField(required=False)
+    domain = SlugOfField(Domain)
+    activity = SlugOfField(Activity)
+    remote = YesNoField(required=False)
+    date_from = IsoDateField(required=False)
+    date_to = IsoDateField(required=False)
+    audience = forms.ChoiceField(
+        choices=Mission.Audience.choices,
+        required=False,
+        error_messages={"invalid_choice": f"one of {', '.join(Mission.Audience.values)}"},
+    )
+
+    place = None  # (lat, lng) of the postal code, when it gives the place
+
+    def clean_q(self):
+        q = " ".join(self.cleaned_data["q"].split())
+        if len(q) > 512:
+            raise ValidationError("at most 512 characters", code="max_length")
+        return q
+
+    def clean_lng(self):
+        # Here, not in clean(): the error on lat is listed before those of the later fields.
+        lng = self.cleaned_data["lng"]
+        if "lat" not in self.errors and (self.cleaned_data.get("lat") is None) != (lng is None):
+            self.add_error("lat", ValidationError("lat and lng go together", code="pair"))
+        return lng
+
+    def clean_postal_code(self):
+        try:
+            code = postcodes.clean(self.cleaned_data["postal_code"])
+        except ValidationError:
+            raise ValidationError("a 5-digit postal code", code="invalid") from None
+        has_place = None not in (self.cleaned_data.get("lat"), self.cleaned_data.get("lng"))
+        if code and not has_place:
+            self.place = postcodes.coordinates(code)
+            if self.place is None:
+                raise ValidationError("unknown postal code", code="unknown")
+        return code
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", ValidationError("before date_from", code="order"))
+        return data
+
+    def params(self) -> Params:
+        data = self.cleaned_data
+        lat, lng = self.place or (data["lat"], data["lng"])
+        radius_km = data["radius_km"] if data["radius_km"] is not None else 20
+        fields = {"lat": lat, "lng": lng, "radius_km": radius_km, "page": data["page"] or 1}
+        return Params(**{**data, **fields})
+
+
 def parse(raw) -> Params:
     """Query-string values to Params, or InvalidSearch naming every bad field (a 400)."""
-    errors: dict[str, str] = {}
-    params = Params()
     values = raw.lists() if hasattr(raw, "lists") else ((k, [v]) for k, v in raw.items())
     for name, given in values:  # PostgreSQL text cannot hold NUL: say so, do not fail on it
         if any("\x00" in str(value) for value in given):
             raise InvalidSearch({name: "contains a NUL character"})
-
-    def number(name, low, high, cast=float):
-        value = raw.get(name)
-        if value in (None, ""):
-            return None
-        try:
-            number = cast(value)
-        except (TypeError, ValueError):
-            errors[name] = "not a number"
-            return None
-        if not (low <= number <= high) or (isinstance(number, float) and math.isnan(number)):
-            errors[name] = f"must be between {low} and {high}"
-            return None
-        return number
-
-    q = " ".join(str(raw.get("q", "")).split())
-    if len(q) > 512:
-        errors["q"] = "at most 512 characters"
-    params.q = q[:512]
-    params.lat = number("lat", -90, 90)
-    params.lng = number("lng", -180, 180)
-    if (params.lat is None) != (params.lng is None) and "lat" not in errors and "lng" not in errors:
-        errors["lat"] = "lat and lng go together"
-    radius = number("radius_km", 1, MAX_RADIUS_KM)
-    params.radius_km = radius if radius is not None else 20
-    params.page = number("page", 1, MAX_PAGE, int) or 1
-    postal_code = str(raw.get("postal_code", "")).strip()
-    if postal_code:
-        if not (len(postal_code) == 5 and postal_code.isdigit()):
-            errors["postal_code"] = "a 5-digit postal code"
-        elif not params.has_place:
-            point = postcodes.coordinates(postal_code)
-            if point is None:
-                errors["postal_code"] = "unknown postal code"
-            else:
-                params.lat, params.lng = point
-        params.postal_code = postal_code
-    for name, model in (("domain", Domain), ("activity", Activity)):
-        slug = str(raw.get(name, "")).strip()
-        if slug and not model.objects.filter(slug=slug).exists():
-            errors[name] = f"unknown {name}"
-        setattr(params, name, slug)
-    remote = str(raw.get("remote", "")).lower()
-    if remote in ("true", "1", "yes"):
-        params.remote = True
-    elif remote in ("false", "0", "no"):
-        params.remote = False
-    elif remote:
-        errors["remote"] = "true or false"
-    for name in ("date_from", "date_to"):
-        value = raw.get(name)
-        if value:
-            try:
-                setattr(params, name, datetime.date.fromisoformat(str(value)))
-            except ValueError:
-                errors[name] = "a date, YYYY-MM-DD"
-    audience = str(raw.get("audience", ""))
-    if audience and audience not in Mission.Audience.values:
-        errors["audience"] = f"one of {', '.join(Mission.Audience.values)}"
-    params.audience = audience
-    if params.date_from and params.date_to and params.date_to < params.date_from:
-        errors["date_to"] = "before date_from"
-    if errors:
-        raise InvalidSearch(errors)
-    return params
+    form = SearchForm(raw)
+    if not form.is_valid():
+        raise InvalidSearch({name: str(errors[0]) for name, errors in form.errors.items()})
+    return form.params()
 
 
 def distance_km(lat: float, lng: float):

@@ -358,7 +358,7 @@ PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=bool(REDIS_URL))
 PAGE_CACHE_TTL = env.int("PAGE_CACHE_TTL", default=300)
 PAGE_CACHE_MEMORY_TTL = env.float("PAGE_CACHE_MEMORY_TTL", default=2.0)
 PAGE_CACHE_VERSION_TTL = env.float("PAGE_CACHE_VERSION_TTL", default=1.0)
-# The query parameters public pages read (search pages; a test checks search.missions.parse
+# The query parameters public pages read (search pages; a test checks search.missions.SearchForm
 # reads no other): the page cache keys on these only (portal/pagecache.py).
 PAGE_CACHE_QUERY_PARAMS = [
     "q", "query", "page", "lat", "lng", "radius_km", "postal_code", "domain", "activity",
