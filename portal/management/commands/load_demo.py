@@ -4,7 +4,8 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from portal.demo import PORTALS, ensure_user, load_demo
+from portal.demo import ensure_user, load_demo
+from portal.demo_data import PORTALS
 from tenants.portals import editors_group
 
 

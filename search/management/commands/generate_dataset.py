@@ -12,21 +12,44 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from wagtail.models import Site
 
+from missions import postcodes
 from search.index import VECTOR_SQL, bump
 
 TITLES = [
-    "Distribution alimentaire", "Soutien scolaire", "Visite aux personnes âgées",
-    "Maraude solidaire", "Collecte de vêtements", "Accueil des familles", "Courses solidaires",
-    "Atelier numérique", "Tri des dons", "Appels de convivialité", "Aide aux devoirs",
+    "Distribution alimentaire",
+    "Soutien scolaire",
+    "Visite aux personnes âgées",
+    "Maraude solidaire",
+    "Collecte de vêtements",
+    "Accueil des familles",
+    "Courses solidaires",
+    "Atelier numérique",
+    "Tri des dons",
+    "Appels de convivialité",
+    "Aide aux devoirs",
     "Jardin partagé",
-]  # fmt: skip
+]
+# (name, postal code): their coordinates are those of the bundled sample of postal codes.
 CITIES = [
-    ("Paris", "75011", 48.86, 2.38), ("Lyon", "69007", 45.75, 4.84),
-    ("Marseille", "13001", 43.30, 5.38), ("Lille", "59000", 50.63, 3.06),
-    ("Toulouse", "31000", 43.60, 1.44), ("Bordeaux", "33000", 44.84, -0.58),
-    ("Nantes", "44000", 47.22, -1.55), ("Strasbourg", "67000", 48.58, 7.75),
-    ("Rennes", "35000", 48.11, -1.68), ("Montpellier", "34000", 43.61, 3.88),
-]  # fmt: skip
+    ("Paris", "75011"),
+    ("Lyon", "69007"),
+    ("Marseille", "13001"),
+    ("Lille", "59000"),
+    ("Toulouse", "31000"),
+    ("Bordeaux", "33000"),
+    ("Nantes", "44000"),
+    ("Strasbourg", "67000"),
+    ("Rennes", "35000"),
+    ("Montpellier", "34000"),
+]
+# Analysed once loaded, so that the planner knows their new sizes.
+ANALYZED = [
+    "organisations_organisation",
+    "missions_mission",
+    "accounts_user",
+    "missions_application",
+    "missions_mission_sites",
+]
 
 
 class Command(BaseCommand):
@@ -48,16 +71,14 @@ class Command(BaseCommand):
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             steps = self.steps(site.pk, run, organisations, missions, volunteers, applications)
-            for label, sql, params in steps:
+            for label, sql in steps.items():
                 step = time.monotonic()
-                # Modulo and LIKE use %, which the driver reads as placeholders: double them.
-                cursor.execute(sql.replace("%", "%%").replace("%%s", "%s"), params)
+                cursor.execute(sql)  # without parameters, the % of modulo and LIKE is plain text
                 self.log(f"{label}: {cursor.rowcount} rows in {time.monotonic() - step:.1f} s")
             cursor.execute(VECTOR_SQL + " AND m.slug LIKE %s", [f"gen-{run}-%"])
             self.log(f"search vectors: {cursor.rowcount} in {time.monotonic() - step:.1f} s")
         with connection.cursor() as cursor:
-            for table in ("organisations_organisation", "missions_mission", "accounts_user",
-                          "missions_application", "missions_mission_sites"):  # fmt: skip
+            for table in ANALYZED:
                 cursor.execute(f"ANALYZE {table}")
         bump()
         self.log(f"done in {time.monotonic() - started:.1f} s (run {run})")
@@ -67,31 +88,30 @@ class Command(BaseCommand):
             self.stdout.write(message)
 
     def steps(self, site_id, run, organisations, missions, volunteers, applications):
+        """Label -> statement; the numbers are written into the SQL, as numbers."""
+        site_id, organisations, missions, volunteers, applications = map(
+            int, (site_id, organisations, missions, volunteers, applications)
+        )
+        place = {code: (lat, lng) for code, _, lat, lng in postcodes.read(postcodes.SAMPLE)}
         titles = "ARRAY[" + ",".join(f"'{t}'" for t in TITLES) + "]"
-        cities = "ARRAY[" + ",".join(f"'{c[0]}'" for c in CITIES) + "]"
-        codes = "ARRAY[" + ",".join(f"'{c[1]}'" for c in CITIES) + "]"
-        lats = "ARRAY[" + ",".join(str(c[2]) for c in CITIES) + "]::float[]"
-        lngs = "ARRAY[" + ",".join(str(c[3]) for c in CITIES) + "]::float[]"
+        cities = "ARRAY[" + ",".join(f"'{name}'" for name, _ in CITIES) + "]"
+        codes = "ARRAY[" + ",".join(f"'{code}'" for _, code in CITIES) + "]"
+        lats = "ARRAY[" + ",".join(str(place[code][0]) for _, code in CITIES) + "]::float[]"
+        lngs = "ARRAY[" + ",".join(str(place[code][1]) for _, code in CITIES) + "]::float[]"
         n_cities, n_titles = len(CITIES), len(TITLES)
         per_volunteer = max(applications // max(volunteers, 1), 1)
-        return [
-            (
-                "organisations",
-                f"""
+        return {
+            "organisations": f"""
                 INSERT INTO organisations_organisation (site_id, name, slug, type, rna, siret,
                     description, address, postal_code, city, contact_email, contact_phone,
                     status, refusal_reason, created_at, status_changed_at)
-                SELECT %s, 'Association ' || ({cities})[1 + g % {n_cities}] || ' ' || g,
+                SELECT {site_id}, 'Association ' || ({cities})[1 + g % {n_cities}] || ' ' || g,
                     'gen-{run}-org-' || g, 'association', 'W' || lpad(g::text, 9, '0'), '',
                     'Association de solidarité de proximité.', '', ({codes})[1 + g % {n_cities}],
                     ({cities})[1 + g % {n_cities}], '', '', 'validated', '', now(), now()
-                FROM generate_series(1, %s) g""",
-                [site_id, organisations],
-            ),
+                FROM generate_series(1, {organisations}) g""",
             # Missions cluster around big cities (up to ~0.6°, ~50 km) like real offers do.
-            (
-                "missions",
-                f"""
+            "missions": f"""
                 WITH orgs AS (SELECT array_agg(id ORDER BY id) ids FROM organisations_organisation
                               WHERE slug LIKE 'gen-{run}-org-%'),
                      doms AS (SELECT coalesce(array_agg(id ORDER BY id), ARRAY[NULL]::bigint[]) ids
@@ -114,34 +134,22 @@ class Command(BaseCommand):
                          ELSE ({lngs})[1 + (g / 7) % {n_cities}] + (random() - 0.5) * 1.6 END,
                     'ok', now(), current_date + (g % 60), current_date + 60 + (g % 120),
                     false, '', 2 + g % 30, 0, true, '', 16, 'validated', '', now(), now()
-                FROM generate_series(1, %s) g, orgs, doms""",
-                [missions],
-            ),
-            (
-                "mission portals",
-                f"""
+                FROM generate_series(1, {missions}) g, orgs, doms""",
+            "mission portals": f"""
                 INSERT INTO missions_mission_sites (mission_id, site_id)
-                SELECT id, %s FROM missions_mission WHERE slug LIKE 'gen-{run}-m-%'""",
-                [site_id],
-            ),
-            (
-                "volunteers",
-                f"""
+                SELECT id, {site_id} FROM missions_mission WHERE slug LIKE 'gen-{run}-m-%'""",
+            "volunteers": f"""
                 INSERT INTO accounts_user (password, is_superuser, first_name, last_name, email,
                     is_staff, is_active, date_joined, signup_site_id, postal_code, phone,
                     language, email_confirmed_at, pending_email, availability, interests,
                     auth_epoch)
                 SELECT '!', false, 'Camille', 'Bénévole ' || g,
                     'gen-{run}-' || g || '@example.org', false, true,
-                    now() - (g % 30) * interval '1 day', %s, ({codes})[1 + g % {n_cities}], '',
-                    'fr', now(), '', '[]', '[]', 0
-                FROM generate_series(1, %s) g""",
-                [site_id, volunteers],
-            ),
+                    now() - (g % 30) * interval '1 day', {site_id},
+                    ({codes})[1 + g % {n_cities}], '', 'fr', now(), '', '[]', '[]', 0
+                FROM generate_series(1, {volunteers}) g""",
             # Past participations: done, refused or cancelled, so places stay free.
-            (
-                "applications",
-                f"""
+            "applications": f"""
                 WITH ms AS (SELECT array_agg(id ORDER BY id) ids FROM missions_mission
                             WHERE slug LIKE 'gen-{run}-m-%'),
                      vs AS (SELECT id, row_number() OVER (ORDER BY id) n FROM accounts_user
@@ -152,8 +160,6 @@ class Command(BaseCommand):
                     '', (ARRAY['done','done','done','refused','cancelled'])[1 + (vs.n + k) % 5],
                     '', '', now() - ((vs.n + k) % 60) * interval '1 day', now()
                 FROM vs, ms, generate_series(0, {per_volunteer - 1}) k
-                WHERE vs.n * {per_volunteer} + k < %s
+                WHERE vs.n * {per_volunteer} + k < {applications}
                 ON CONFLICT DO NOTHING""",
-                [applications],
-            ),
-        ]
+        }
