@@ -10,9 +10,9 @@ from accounts.models import User
 from accounts.services import purge_unconfirmed, signup
 from organisations.services import ensure_moderators_group
 from tenants.portals import editors_group_name
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 PASSWORD = "Un-mot-de-passe-solide-42"
 
 
@@ -28,29 +28,34 @@ def add_in_admin(client, email, *, groups=(), superuser=False):
     }
     if superuser:
         data["is_superuser"] = "on"
-    response = client.post("/admin/users/new/", data, **H)
+    response = client.post("/admin/users/new/", data)
     assert response.status_code == 302, response.content[:2000]
     return User.objects.get(email=email)
 
 
 def public_signup(demo, email):
-    data = {"first_name": "A", "last_name": "B", "postal_code": "69001",
-            "birth_date": datetime.date(1990, 1, 1), "email": email}  # fmt: skip
+    data = {
+        "first_name": "A",
+        "last_name": "B",
+        "postal_code": "69001",
+        "birth_date": datetime.date(1990, 1, 1),
+        "email": email,
+    }
     return signup(site=demo["localhost"], language="fr", data=data).user
 
 
 def test_accounts_made_in_the_admin_survive_the_purge(client, demo, settings):
     settings.ACCOUNT_UNCONFIRMED_PURGE_DAYS = 7
-    root = User.objects.create_superuser("root@example.com", PASSWORD)
+    root = make.superuser(password=PASSWORD)
     client.force_login(root)
     site = demo["localhost"]
+    editors = Group.objects.get(name=editors_group_name(site))
     made_in_admin = [
-        add_in_admin(client, "editeur@example.com", groups=[
-            Group.objects.get(name=editors_group_name(site))]),
+        add_in_admin(client, "editeur@example.com", groups=[editors]),
         add_in_admin(client, "moderateur@example.com", groups=[ensure_moderators_group(site)]),
         add_in_admin(client, "administratrice@example.com", superuser=True),
         add_in_admin(client, "sans-groupe@example.com"),  # rights to come: still not a signup
-    ]  # fmt: skip
+    ]
     assert all(u.email_confirmed_at is None and not u.is_staff for u in made_in_admin)
     old_signup = public_signup(demo, "old@example.com")
     recent_signup = public_signup(demo, "recent@example.com")
@@ -66,7 +71,7 @@ def test_accounts_made_in_the_admin_survive_the_purge(client, demo, settings):
 
 def test_only_the_public_signup_marks_an_account(demo):
     assert public_signup(demo, "vol@example.com").signed_up_publicly
-    assert not User.objects.create_user("made@example.com").signed_up_publicly
+    assert not make.user().signed_up_publicly
 
 
 def test_the_migration_marks_existing_public_signups_only(demo):
@@ -77,12 +82,11 @@ def test_the_migration_marks_existing_public_signups_only(demo):
 
     mark = import_module("accounts.migrations.0003_user_signed_up_publicly").mark_public_signups
     site = demo["localhost"]
-    volunteer = User.objects.create_user("vol@example.com", signup_site=site)
-    consented = User.objects.create_user("consent@example.com", consent_at=timezone.now())
-    editor = User.objects.create_user("ed@example.com", signup_site=site)
-    editor.groups.add(Group.objects.get(name=editors_group_name(site)))
-    staff = User.objects.create_user("staff@example.com", signup_site=site, is_staff=True)
-    made_in_admin = User.objects.create_user("made@example.com")
+    volunteer = make.user(signup_site=site)
+    consented = make.user(consent_at=timezone.now())
+    editor = make.editor(site, password=None, signup_site=site)
+    staff = make.user(signup_site=site, is_staff=True)
+    made_in_admin = make.user()
     mark(apps, None)
     marked = set(User.objects.filter(signed_up_publicly=True).values_list("pk", flat=True))
     assert {volunteer.pk, consented.pk} <= marked

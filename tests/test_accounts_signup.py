@@ -7,13 +7,13 @@ import threading
 import pytest
 import requests
 from django.core import signing
-from django.test import Client
 
 from accounts.models import User
 from accounts.services import signup
 from accounts.tokens import SALT, make_token, read_token
 from emails.models import OutboundEmail
 from tenants.models import PortalSettings
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/signup"
@@ -27,13 +27,13 @@ VALID = {
 }
 
 
-def post(client, payload, host="localhost", **extra):
+def post(client, payload, **extra):
     body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
-    return client.post(API, body, content_type="application/json", HTTP_HOST=host, **extra)
+    return client.post(API, body, content_type="application/json", **extra)
 
 
 def test_signup_creates_an_unconfirmed_account_without_hashing_and_queues_the_link(client, demo):
-    response = post(client, {**VALID, "language": "en"}, host="covid19.localhost")
+    response = post(client, {**VALID, "language": "en"}, HTTP_HOST="covid19.localhost")
     assert response.status_code == 202
     user = User.objects.get()
     assert user.email == "camille.martin@example.com"
@@ -100,10 +100,10 @@ def test_closed_signups_answer_503_with_a_reason_and_the_page_says_so(client, de
     assert response.status_code == 503
     assert response.json()["error"] == "signups_closed"
     assert not User.objects.exists()
-    page = client.get("/fr/inscription/", HTTP_HOST="localhost")
+    page = client.get("/fr/inscription/")
     assert "Signups are closed" in page.text or "inscriptions" in page.text.lower()
     # The other portal is unaffected.
-    assert post(client, VALID, host="covid19.localhost").status_code == 202
+    assert post(client, VALID, HTTP_HOST="covid19.localhost").status_code == 202
 
 
 def test_rate_limit_per_ip_answers_429_with_retry_after(client, demo, settings):
@@ -125,7 +125,7 @@ def test_forged_forwarded_for_does_not_escape_the_ip_limit(client, demo, setting
     for i in range(4):
         codes.append(
             post(
-                Client(),
+                client_for(),
                 {**VALID, "email": f"f{i}@example.com"},
                 HTTP_X_FORWARDED_FOR=f"10.9.9.{i}, 198.51.100.7",  # forged, then nginx's entry
                 REMOTE_ADDR="172.18.0.2",
@@ -161,14 +161,14 @@ def test_limiter_fails_open_when_redis_is_down(client, demo, settings, caplog):
 
 
 def test_csrf_stays_on_for_the_post(demo):
-    client = Client(enforce_csrf_checks=True)
+    client = client_for(enforce_csrf_checks=True)
     assert post(client, VALID).status_code == 403
-    token = client.get("/api/v1/csrf", HTTP_HOST="localhost").json()["csrfToken"]
+    token = client.get("/api/v1/csrf").json()["csrfToken"]
     assert post(client, VALID, HTTP_X_CSRFTOKEN=token).status_code == 202
 
 
 def test_signup_page_is_cacheable_by_a_cdn(client, demo):
-    response = client.get("/fr/inscription/", HTTP_HOST="localhost")
+    response = client.get("/fr/inscription/")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("public")
     assert "s-maxage=" in response["Cache-Control"]
@@ -179,13 +179,13 @@ def test_signup_page_is_cacheable_by_a_cdn(client, demo):
 
 
 def test_html_form_post_without_javascript_fetch_works_with_a_token(demo):
-    client = Client(enforce_csrf_checks=True)
-    token = client.get("/api/v1/csrf", HTTP_HOST="localhost").json()["csrfToken"]
+    client = client_for(enforce_csrf_checks=True)
+    token = client.get("/api/v1/csrf").json()["csrfToken"]
     data = {**VALID, "consent": "on", "csrfmiddlewaretoken": token}
-    response = client.post("/fr/inscription/", data, HTTP_HOST="localhost")
+    response = client.post("/fr/inscription/", data)
     assert response.status_code == 202
     assert User.objects.filter(email="camille.martin@example.com").exists()
-    bad = client.post("/fr/inscription/", {**data, "postal_code": "1"}, HTTP_HOST="localhost")
+    bad = client.post("/fr/inscription/", {**data, "postal_code": "1"})
     assert bad.status_code == 400 and "postal" in bad.text.lower()
 
 
@@ -203,16 +203,16 @@ def new_user(demo):
 def test_confirmation_link_confirms_signs_in_and_works_once(client, demo):
     user = new_user(demo)
     url = f"/fr/compte/confirmer/{make_token(user, 'confirm', demo['localhost'])}/"
-    page = client.get(url, HTTP_HOST="localhost")
+    page = client.get(url)
     assert page.status_code == 200
     user.refresh_from_db()
     assert user.email_confirmed_at is None  # a mail scanner's GET changes nothing
-    response = client.post(url, HTTP_HOST="localhost")
+    response = client.post(url)
     assert response.status_code == 302 and response["Location"].endswith("/espace/")
     user.refresh_from_db()
     assert user.email_confirmed_at is not None
-    assert client.get("/fr/espace/", HTTP_HOST="localhost").status_code == 200
-    again = Client().post(url, HTTP_HOST="localhost")
+    assert client.get("/fr/espace/").status_code == 200
+    again = client_for().post(url)
     assert again.status_code == 400
 
 
@@ -231,10 +231,8 @@ def test_forged_expired_or_misused_tokens_are_refused(demo, settings):
 
 def test_magic_link_request_answers_the_same_for_unknown_addresses(client, demo):
     user = new_user(demo)
-    known = client.post("/fr/compte/connexion/lien/", {"email": user.email}, HTTP_HOST="localhost")
-    unknown = client.post(
-        "/fr/compte/connexion/lien/", {"email": "nobody@example.com"}, HTTP_HOST="localhost"
-    )
+    known = client.post("/fr/compte/connexion/lien/", {"email": user.email})
+    unknown = client.post("/fr/compte/connexion/lien/", {"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 200
     assert known.text == unknown.text
     assert OutboundEmail.objects.filter(template="signin_link", to_email=user.email).count() == 1
@@ -244,9 +242,9 @@ def test_magic_link_request_answers_the_same_for_unknown_addresses(client, demo)
 def test_magic_link_signs_in(client, demo):
     user = new_user(demo)
     url = f"/fr/compte/lien/{make_token(user, 'login', demo['localhost'])}/"
-    assert client.post(url, HTTP_HOST="localhost").status_code == 302
-    assert client.get("/fr/espace/", HTTP_HOST="localhost").status_code == 200
-    assert Client().post(url, HTTP_HOST="localhost").status_code == 400  # used
+    assert client.post(url).status_code == 302
+    assert client.get("/fr/espace/").status_code == 200
+    assert client_for().post(url).status_code == 400  # used
 
 
 # --- Concurrency against a live server --------------------------------------------------------

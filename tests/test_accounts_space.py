@@ -5,16 +5,16 @@ import json
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import purge_unconfirmed, signup
 from accounts.tokens import make_token
 from emails.models import OutboundEmail
+from tests import factories as make
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 
 
 @pytest.fixture
@@ -34,15 +34,13 @@ def volunteer(demo):
 
 @pytest.fixture
 def signed_in(volunteer):
-    client = Client()
-    client.force_login(volunteer)
-    return client
+    return client_for(volunteer)
 
 
 def test_space_requires_sign_in_and_is_private(client, signed_in):
-    anonymous = client.get("/fr/espace/", **H)
+    anonymous = client.get("/fr/espace/")
     assert anonymous.status_code == 302 and "/compte/connexion/" in anonymous["Location"]
-    response = signed_in.get("/fr/espace/", **H)
+    response = signed_in.get("/fr/espace/")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
@@ -58,38 +56,37 @@ def test_profile_edit(signed_in, volunteer):
             "availability": ["weekends", "remote"],
             "interests": ["food_aid"],
         },
-        **H,
     )
     assert response.status_code == 302
     volunteer.refresh_from_db()
     assert volunteer.postal_code == "13001"
     assert volunteer.availability == ["weekends", "remote"]
     assert volunteer.interests == ["food_aid"]
-    bad = signed_in.post("/fr/espace/", {"first_name": "L", "postal_code": "13"}, **H)
+    bad = signed_in.post("/fr/espace/", {"first_name": "L", "postal_code": "13"})
     assert bad.status_code == 200 and "postal" in bad.text.lower()
     volunteer.refresh_from_db()
     assert volunteer.postal_code == "13001"  # nothing saved is lost
 
 
 def test_change_email_waits_for_the_new_address_to_confirm(signed_in, volunteer):
-    signed_in.post("/fr/espace/email/", {"email": "Lea.New@example.com"}, **H)
+    signed_in.post("/fr/espace/email/", {"email": "Lea.New@example.com"})
     volunteer.refresh_from_db()
     assert volunteer.email == "lea@example.com" and volunteer.pending_email == "lea.new@example.com"
     email = OutboundEmail.objects.get(template="email_change")
     assert email.to_email == "lea.new@example.com"
     url = email.context["action_path"]
-    assert Client().post(url, **H).status_code == 302
+    assert client_for().post(url).status_code == 302
     volunteer.refresh_from_db()
     assert volunteer.email == "lea.new@example.com" and volunteer.pending_email == ""
-    assert Client().post(url, **H).status_code == 400  # single use
+    assert client_for().post(url).status_code == 400  # single use
 
 
 def test_email_change_to_a_taken_address_is_refused_at_confirmation(signed_in, volunteer, demo):
-    User.objects.create_user("taken@example.com")
-    signed_in.post("/fr/espace/email/", {"email": "taken@example.com"}, **H)
+    make.user("taken@example.com")
+    signed_in.post("/fr/espace/email/", {"email": "taken@example.com"})
     volunteer.refresh_from_db()
     url = f"/fr/compte/email/{make_token(volunteer, 'change-email', demo['localhost'])}/"
-    assert Client().post(url, **H).status_code == 409
+    assert client_for().post(url).status_code == 409
     volunteer.refresh_from_db()
     assert volunteer.email == "lea@example.com"
 
@@ -104,30 +101,28 @@ def test_setting_a_password_uses_argon2_and_allows_password_sign_in(signed_in, v
             "new_password1": "un-mot-de-passe-solide-2026",
             "new_password2": "un-mot-de-passe-solide-2026",
         },
-        **H,
     )
     assert response.status_code == 302
     volunteer.refresh_from_db()
     assert identify_hasher(volunteer.password).algorithm == "argon2"
-    assert signed_in.get("/fr/espace/", **H).status_code == 200  # this session survives
-    other = Client()
+    assert signed_in.get("/fr/espace/").status_code == 200  # this session survives
+    other = client_for()
     login = other.post(
         "/fr/compte/connexion/",
         {"username": "LEA@example.com", "password": "un-mot-de-passe-solide-2026"},
-        **H,
     )
     assert login.status_code == 302
-    assert other.get("/fr/espace/", **H).status_code == 200
+    assert other.get("/fr/espace/").status_code == 200
 
 
 def test_sign_out_everywhere_ends_every_session(volunteer):
-    phone, laptop = Client(), Client()
+    phone, laptop = client_for(), client_for()
     for client in (phone, laptop):
         client.force_login(volunteer)
-        assert client.get("/fr/espace/", **H).status_code == 200
-    phone.post("/fr/espace/sessions/", **H)
-    assert phone.get("/fr/espace/", **H).status_code == 302
-    assert laptop.get("/fr/espace/", **H).status_code == 302
+        assert client.get("/fr/espace/").status_code == 200
+    phone.post("/fr/espace/sessions/")
+    assert phone.get("/fr/espace/").status_code == 302
+    assert laptop.get("/fr/espace/").status_code == 302
 
 
 def test_sessions_live_in_redis(signed_in):
@@ -142,7 +137,7 @@ def test_sessions_live_in_redis(signed_in):
 
 
 def test_export_my_data(signed_in, volunteer):
-    response = signed_in.get("/fr/espace/export/", **H)
+    response = signed_in.get("/fr/espace/export/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     data = json.loads(response.content)
@@ -153,8 +148,8 @@ def test_export_my_data(signed_in, volunteer):
 
 
 def test_delete_my_account_erases_personal_data(signed_in, volunteer):
-    assert signed_in.post("/fr/espace/supprimer/", {"confirm": "no"}, **H).status_code == 400
-    response = signed_in.post("/fr/espace/supprimer/", {"confirm": "DELETE"}, **H)
+    assert signed_in.post("/fr/espace/supprimer/", {"confirm": "no"}).status_code == 400
+    response = signed_in.post("/fr/espace/supprimer/", {"confirm": "DELETE"})
     assert response.status_code == 200
     volunteer.refresh_from_db()
     assert volunteer.email.endswith("@deleted.invalid")
@@ -162,7 +157,7 @@ def test_delete_my_account_erases_personal_data(signed_in, volunteer):
     assert volunteer.birth_date is None and not volunteer.is_active
     assert not OutboundEmail.objects.filter(to_email="lea@example.com").exists()
     assert all(e.context == {} for e in OutboundEmail.objects.all())
-    assert signed_in.get("/fr/espace/", **H).status_code == 302
+    assert signed_in.get("/fr/espace/").status_code == 302
     # The address is free again.
     assert User.objects.filter(email="lea@example.com").count() == 0
 

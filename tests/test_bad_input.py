@@ -4,36 +4,41 @@ import base64
 import json
 
 import pytest
-from django.test import Client
+
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
-SIGNUP = {"email": "x@example.com", "first_name": "A", "last_name": "B",
-          "postal_code": "75011", "consent": True}  # fmt: skip
+SIGNUP = {
+    "email": "x@example.com",
+    "first_name": "A",
+    "last_name": "B",
+    "postal_code": "75011",
+    "consent": True,
+}
 
 
 @pytest.fixture
 def client():
-    return Client(raise_request_exception=False)
+    return client_for(raise_request_exception=False)
 
 
 @pytest.mark.parametrize("birth_date", [19900101, True, 1.5])
 def test_a_birth_date_that_is_not_text_is_a_field_error(client, demo, birth_date):
     body = json.dumps({**SIGNUP, "birth_date": birth_date})
-    response = client.post("/api/v1/signup", body, content_type="application/json", **H)
+    response = client.post("/api/v1/signup", body, content_type="application/json")
     assert response.status_code == 400
     assert "birth_date" in response.json()["fields"]
 
 
 def test_a_postal_code_sent_as_a_number_is_accepted_as_its_text(client, demo):
     body = json.dumps({**SIGNUP, "postal_code": 75011, "birth_date": "1990-01-02"})
-    response = client.post("/api/v1/signup", body, content_type="application/json", **H)
+    response = client.post("/api/v1/signup", body, content_type="application/json")
     assert response.status_code == 202
 
 
 def test_deeply_nested_json_is_a_400(client, demo):
     body = "[" * 100_000 + "]" * 100_000
-    response = client.post("/api/v1/signup", body, content_type="application/json", **H)
+    response = client.post("/api/v1/signup", body, content_type="application/json")
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"
 
 
@@ -49,7 +54,7 @@ def test_deeply_nested_json_is_a_400(client, demo):
     ],
 )
 def test_a_nul_byte_in_search_parameters_is_a_400(client, demo, path):
-    response = client.get(path, **H)
+    response = client.get(path)
     assert response.status_code == 400
     if path.startswith("/api/"):
         assert response.json()["error"] == "invalid"
@@ -59,17 +64,21 @@ def test_a_nul_byte_in_search_parameters_is_a_400(client, demo, path):
 def test_non_ascii_basic_auth_on_the_brevo_webhook_is_a_401(client, credentials):
     token = base64.b64encode(credentials.encode()).decode()
     response = client.post(
-        "/anymail/brevo/tracking/", "{}", content_type="application/json",
-        HTTP_AUTHORIZATION=f"Basic {token}", **H,
-    )  # fmt: skip
+        "/anymail/brevo/tracking/",
+        "{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {token}",
+    )
     assert response.status_code == 401
 
 
 def test_garbage_basic_auth_on_the_brevo_webhook_is_a_401(client):
     response = client.post(
-        "/anymail/brevo/tracking/", "{}", content_type="application/json",
-        HTTP_AUTHORIZATION="Basic %%%not-base64", **H,
-    )  # fmt: skip
+        "/anymail/brevo/tracking/",
+        "{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic %%%not-base64",
+    )
     assert response.status_code == 401
 
 
@@ -90,6 +99,6 @@ def test_without_a_configured_contact_each_portal_names_its_own_domain(client, d
 
 
 def test_the_search_page_says_in_french_why_it_refuses_a_nul_byte(client, demo):
-    response = client.get("/fr/search/?query=a%00b", **H)
+    response = client.get("/fr/search/?query=a%00b")
     assert response.status_code == 400
     assert "Cette recherche contient des caractères" in response.content.decode()

@@ -4,8 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from wagtail.models import Page
+
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,16 +57,14 @@ def test_every_public_page_is_cacheable_for_anonymous_visitors(client, demo, hos
 
 @pytest.mark.parametrize("hostname", ["localhost", "covid19.localhost"])
 def test_signed_in_visitors_get_private_pages(client, demo, hostname):
-    user = get_user_model().objects.create_user("v@example.com")
-    client.force_login(user)
+    client.force_login(make.user())
     for url in public_urls(demo[hostname])[:4] + ["/fr/espace/"]:
         response = client.get(url, HTTP_HOST=hostname)
         assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
 
 
 def test_admin_and_api_are_private(client, demo):
-    admin = get_user_model().objects.create_superuser("root@example.com", "x")
-    client.force_login(admin)
+    client.force_login(make.superuser())
     for url in ["/admin/", "/admin/pages/", "/api/v1/csrf", "/healthz"]:
         response = client.get(url, HTTP_HOST="localhost", follow=True)
         assert "no-store" in response["Cache-Control"], url

@@ -3,7 +3,6 @@
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -18,6 +17,7 @@ from home.blocks import CalloutBlock, LinkBlock, PartnerBlock, QuestionBlock, Sa
 from home.models import StandardPage
 from portal.cache import mark
 from portal.csp import PortalCSPMiddleware
+from tests import factories as make
 from tests.test_cdn_headers import public_urls
 from tests.test_pagecache import call
 
@@ -91,8 +91,7 @@ def test_web_mail_phone_and_relative_links_are_accepted(url):
 
 
 def test_editor_gets_a_form_error_for_a_javascript_link(client, demo):
-    admin = get_user_model().objects.create_superuser("root@example.com", "x")
-    client.force_login(admin)
+    client.force_login(make.superuser())
     page = StandardPage.objects.live().descendant_of(demo["localhost"].root_page).first()
     callout = {"title": "Agir", "text": "Inscrivez-vous", "link_text": "Go"}
     data = nested_form_data(
@@ -248,8 +247,7 @@ def test_a_page_that_uses_a_nonce_is_never_shared(demo):
 
 
 def test_private_pages_get_the_strict_policy_too(client, demo):
-    user = get_user_model().objects.create_user("v@example.com")
-    client.force_login(user)
+    client.force_login(make.user())
     for url in ["/fr/espace/", "/fr/", "/fr/espace-association/"]:
         response = client.get(url, HTTP_HOST="localhost", follow=True)
         assert response.status_code == 200, url
@@ -261,8 +259,7 @@ def test_private_pages_get_the_strict_policy_too(client, demo):
 
 
 def test_admin_has_a_policy_it_can_live_with(client, demo):
-    admin = get_user_model().objects.create_superuser("root@example.com", "x")
-    client.force_login(admin)
+    client.force_login(make.superuser())
     page = Page.objects.get(pk=demo["localhost"].root_page_id)
     for url in ["/admin/", "/admin/pages/", f"/admin/pages/{page.pk}/edit/", "/admin/login/"]:
         response = client.get(url, HTTP_HOST="localhost")

@@ -4,8 +4,6 @@ import base64
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import transaction
 
@@ -13,7 +11,7 @@ from emails.models import OutboundEmail, SuppressedAddress
 from emails.outbox import queue_email
 from emails.sending import render, retry_delay
 from emails.tasks import send_outbox, sweep_outbox
-from tenants.portals import editors_group_name
+from tests import factories
 
 Status = OutboundEmail.Status
 pytestmark = pytest.mark.django_db
@@ -212,9 +210,8 @@ def test_webhook_without_configured_secret_is_closed_in_production(client, setti
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root@example.com", "x")
-    client.force_login(admin)
+def admin_client(client):
+    client.force_login(factories.superuser())
     return client
 
 
@@ -255,9 +252,7 @@ def test_undeliverable_addresses_are_listed(admin_client, demo):
 
 
 def test_editors_cannot_see_the_outbox(client, demo):
-    editor = get_user_model().objects.create_user("ed@example.com", password="x")
-    editor.groups.add(Group.objects.get(name=editors_group_name(demo["localhost"])))
-    client.force_login(editor)
+    client.force_login(factories.editor(demo["localhost"]))
     response = client.get("/admin/outbox/", HTTP_HOST="localhost")
     assert response.status_code in (302, 403)
     assert "ana@example.com" not in response.text

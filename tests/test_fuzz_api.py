@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks
 
+from tests.factories import HOST
+
 # Not positive_data_acceptance: a schema-valid search can still name an unknown activity or
 # postal code, which the API rightly answers 400 with the fields named.
 CHECKS = [
@@ -33,9 +35,7 @@ def in_process():
 
 @pytest.fixture
 def api_schema(demo, in_process):
-    return schemathesis.openapi.from_wsgi(
-        "/api/v1/schema", in_process, headers={"Host": "localhost"}
-    )
+    return schemathesis.openapi.from_wsgi("/api/v1/schema", in_process, headers={"Host": HOST})
 
 
 @pytest.mark.django_db
@@ -48,10 +48,13 @@ def test_every_api_operation_answers_within_its_schema(api_schema):
 
         @given(case=operation.as_strategy())
         @hypothesis_settings(
-            max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
-            derandomize=True, database=None,
-        )  # fmt: skip
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def answers_within_schema(case):
-            case.call_and_validate(headers={"Host": "localhost"}, checks=CHECKS)
+            case.call_and_validate(headers={"Host": HOST}, checks=CHECKS)
 
         answers_within_schema()

@@ -4,17 +4,20 @@ public form. Whatever is sent, the answer is never a 5xx (a clear 4xx or the for
 import json
 
 import pytest
-from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.factories import client_for
+
 pytestmark = pytest.mark.django_db
-H = {"HTTP_HOST": "localhost"}
 FUZZ = hypothesis_settings(
-    max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
     derandomize=True,
-)  # fmt: skip
+)
 
 # Text as browsers and scripts send it: any Unicode, NUL and control characters included.
 text = st.text(st.characters(codec="utf-8"), max_size=40)
@@ -23,22 +26,42 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3),
     max_leaves=8,
 )
-SIGNUP_FIELDS = ["email", "first_name", "last_name", "postal_code", "birth_date", "phone",
-                 "consent", "language"]  # fmt: skip
-SEARCH_FIELDS = ["q", "lat", "lng", "radius_km", "postal_code", "domain", "activity", "remote",
-                 "date_from", "date_to", "audience", "page"]  # fmt: skip
+SIGNUP_FIELDS = [
+    "email",
+    "first_name",
+    "last_name",
+    "postal_code",
+    "birth_date",
+    "phone",
+    "consent",
+    "language",
+]
+SEARCH_FIELDS = [
+    "q",
+    "lat",
+    "lng",
+    "radius_km",
+    "postal_code",
+    "domain",
+    "activity",
+    "remote",
+    "date_from",
+    "date_to",
+    "audience",
+    "page",
+]
 
 
 @pytest.fixture
 def client():
     """One client per test (a new one loads the middleware again, ~1 s with whitenoise)."""
-    return Client(raise_request_exception=False)  # a 500 is an answer to assert on, here
+    return client_for(raise_request_exception=False)  # a 500 is an answer to assert on, here
 
 
 @FUZZ
 @given(body=st.dictionaries(st.sampled_from(SIGNUP_FIELDS) | text, json_values, max_size=9))
 def test_signup_api_never_answers_5xx(demo, client, body):
-    response = client.post("/api/v1/signup", json.dumps(body), content_type="application/json", **H)
+    response = client.post("/api/v1/signup", json.dumps(body), content_type="application/json")
     assert response.status_code < 500, (body, response.status_code)
     assert response["Content-Type"].startswith("application/json")
 
@@ -46,7 +69,7 @@ def test_signup_api_never_answers_5xx(demo, client, body):
 @FUZZ
 @given(raw=st.binary(max_size=200))
 def test_signup_api_survives_any_body(demo, client, raw):
-    response = client.post("/api/v1/signup", raw, content_type="application/json", **H)
+    response = client.post("/api/v1/signup", raw, content_type="application/json")
     assert response.status_code < 500, (raw, response.status_code)
 
 
@@ -54,14 +77,14 @@ def test_signup_api_survives_any_body(demo, client, raw):
 @given(params=st.dictionaries(st.sampled_from(SEARCH_FIELDS), text, max_size=6))
 def test_mission_search_never_answers_5xx(demo, client, params):
     for path in ("/fr/missions/", "/api/v1/missions"):
-        response = client.get(path, params, **H)
+        response = client.get(path, params)
         assert response.status_code < 500, (path, params, response.status_code)
 
 
 @FUZZ
 @given(query=text, page=text)
 def test_site_search_never_answers_5xx(demo, client, query, page):
-    response = client.get("/fr/search/", {"query": query, "page": page}, **H)
+    response = client.get("/fr/search/", {"query": query, "page": page})
     assert response.status_code < 500, (query, page, response.status_code)
 
 
@@ -79,5 +102,5 @@ PUBLIC_FORMS = {
 )
 def test_public_forms_never_answer_5xx(demo, client, path, values):
     data = dict(zip(PUBLIC_FORMS[path], values, strict=False))
-    response = client.post(path, data, **H)
+    response = client.post(path, data)
     assert response.status_code < 500, (path, data, response.status_code)

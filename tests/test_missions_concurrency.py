@@ -17,8 +17,9 @@ from django.utils import timezone
 from accounts.models import User
 from emails.models import OutboundEmail
 from missions import services
-from missions.models import Application, Mission
+from missions.models import Application
 from organisations.models import Organisation
+from tests import factories as make
 from tests.workers import free_port, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +60,17 @@ def server(demo):
 
 def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):
     organisation = Organisation.objects.get(slug="banque-alimentaire-rhone")
-    mission = Mission.objects.create(
-        organisation=organisation, title="Dernières places", slug="dernieres-places",
-        description="Tri", postal_code="69007", city="Lyon", latitude=45.75, longitude=4.84,
-        places=10, waiting_list=True, status=Mission.Status.VALIDATED,
-    )  # fmt: skip
-    mission.sites.add(demo["localhost"])
+    mission = make.mission(
+        organisation,
+        title="Dernières places",
+        description="Tri",
+        postal_code="69007",
+        city="Lyon",
+        latitude=45.75,
+        longitude=4.84,
+        places=10,
+        sites=[demo["localhost"]],
+    )
     now = timezone.now()
     volunteers = User.objects.bulk_create(
         [
@@ -75,7 +81,7 @@ def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):
                 password="!",
             )
             for i in range(200)
-        ]  # fmt: skip
+        ]
     )
     sessions = [session_for(v) for v in volunteers]
     barrier = threading.Barrier(200)

@@ -5,12 +5,13 @@ import time
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from home.models import HomePage
 from portal.wsgi import application
 from tenants.models import PortalSettings
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
@@ -118,10 +119,8 @@ def test_head_hits_have_no_body(demo):
     assert headers["X-Cache"] == "HIT" and body == b""
 
 
-def test_signed_in_page_never_reaches_an_anonymous_visitor(demo, django_user_model):
-    user = django_user_model.objects.create_user("me@example.com")
-    client = Client()
-    client.force_login(user)
+def test_signed_in_page_never_reaches_an_anonymous_visitor(demo):
+    client = make.client_for(make.user())
     session = client.cookies["sessionid"].value
     status, headers, _ = call("/fr/", cookies=f"sessionid={session}")
     assert "private" in headers["Cache-Control"]

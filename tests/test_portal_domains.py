@@ -6,15 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from wagtail.models import Site
 
 from tenants.models import PortalSettings, SwitchChange
-from tenants.portals import editors_group_name
 from tenants.switches import apply, domain_allowed
+from tests import factories as make
 from tests.test_settings import PRODUCTION_ENV, run
 from tests.test_switches import form_data, settings_url
 from tests.workers import worker_env
@@ -24,18 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def editor(demo):
-    user = get_user_model().objects.create_user("ed@localhost", password="x")
-    user.groups.add(Group.objects.get(name=editors_group_name(demo["localhost"])))
-    return user
+    return make.editor(demo["localhost"])
 
 
 @pytest.fixture
 def superuser(db):
-    return get_user_model().objects.create_superuser("root@example.com", "x")
+    return make.superuser()
 
 
 def hostname(site):
     return Site.objects.get(pk=site.pk).hostname
+
+
+def save_settings(client, site, **changes):
+    """The portal's settings form in the admin, posted with `changes`."""
+    return client.post(settings_url(site), form_data(site, **changes))
 
 
 @pytest.mark.parametrize(
@@ -63,17 +64,17 @@ def test_allow_list_subdomain_and_exact_entries(host, allowed, expected):
 def test_editor_cannot_ask_for_a_domain_off_the_allow_list(client, demo, editor, settings):
     settings.PORTAL_DOMAINS = [".localhost"]
     client.force_login(editor)
-    response = client.post(
-        settings_url(demo["localhost"]),
-        form_data(demo["localhost"], public_domain="attacker.example.com", banner_message="x"),
-        HTTP_HOST="localhost",
+    response = save_settings(
+        client, demo["localhost"], public_domain="attacker.example.com", banner_message="x"
     )
     assert response.status_code == 200 and "PORTAL_DOMAINS" in response.text
     assert hostname(demo["localhost"]) == "localhost"
     portal = PortalSettings.for_site(demo["localhost"])
     assert (portal.public_domain, portal.requested_domain, portal.banner_message) == (
-        "localhost", "", ""
-    )  # fmt: skip
+        "localhost",
+        "",
+        "",
+    )
     assert not SwitchChange.objects.filter(site=demo["localhost"]).exists()
 
 
@@ -81,11 +82,7 @@ def test_editor_cannot_ask_for_a_domain_off_the_allow_list(client, demo, editor,
 def test_superuser_cannot_move_off_the_allow_list_either(client, demo, superuser, settings):
     settings.PORTAL_DOMAINS = [".gouv.fr"]
     client.force_login(superuser)
-    response = client.post(
-        settings_url(demo["localhost"]),
-        form_data(demo["localhost"], public_domain="jeveuxaider.localhost"),
-        HTTP_HOST="localhost",
-    )
+    response = save_settings(client, demo["localhost"], public_domain="jeveuxaider.localhost")
     assert response.status_code == 200
     assert hostname(demo["localhost"]) == "localhost"
 
@@ -98,10 +95,8 @@ def test_editors_allowed_move_is_a_request_until_a_superuser_applies_it(
     site = demo["localhost"]
     client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            settings_url(site),
-            form_data(site, public_domain="jeveuxaider.localhost", banner_message="Bienvenue"),
-            HTTP_HOST="localhost",
+        response = save_settings(
+            client, site, public_domain="jeveuxaider.localhost", banner_message="Bienvenue"
         )
     assert response.status_code == 302
     # Nothing moved: the real host still serves the portal, no alias, the domain unchanged.
@@ -115,30 +110,31 @@ def test_editors_allowed_move_is_a_request_until_a_superuser_applies_it(
     assert portal.banner_message == "Bienvenue"  # the rest of the form is saved as usual
     request = SwitchChange.objects.get(site=site, field="requested_domain")
     assert (request.old_value, request.new_value, request.user) == (
-        "", "jeveuxaider.localhost", editor
-    )  # fmt: skip
+        "",
+        "jeveuxaider.localhost",
+        editor,
+    )
     assert not SwitchChange.objects.filter(field="public_domain").exists()
     # Saving the form again (the domain shown is the current one) keeps the request pending.
-    client.post(settings_url(site), form_data(site, banner_message="Encore"), HTTP_HOST="localhost")
+    save_settings(client, site, banner_message="Encore")
     assert PortalSettings.for_site(site).requested_domain == "jeveuxaider.localhost"
     assert hostname(site) == "localhost"
 
     client.force_login(superuser)
-    page = client.get(settings_url(site), HTTP_HOST="localhost")
+    page = client.get(settings_url(site))
     assert "jeveuxaider.localhost" in page.text  # the pending request is shown
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            settings_url(site),
-            form_data(site, public_domain="jeveuxaider.localhost"),
-            HTTP_HOST="localhost",
-        )
+        response = save_settings(client, site, public_domain="jeveuxaider.localhost")
     assert response.status_code == 302
     assert hostname(site) == "jeveuxaider.localhost"
     assert PortalSettings.for_site(site).requested_domain == ""
     applied = SwitchChange.objects.get(site=site, field="public_domain")
     assert (applied.old_value, applied.new_value, applied.user, applied.source) == (
-        "localhost", "jeveuxaider.localhost", superuser, "admin"
-    )  # fmt: skip
+        "localhost",
+        "jeveuxaider.localhost",
+        superuser,
+        "admin",
+    )
     settled = SwitchChange.objects.filter(site=site, field="requested_domain").first()
     assert (settled.new_value, settled.user) == ("", superuser)
     assert type(client)().get("/fr/", HTTP_HOST="localhost").status_code == 301
@@ -150,9 +146,8 @@ def test_command_refuses_a_domain_off_the_allow_list_and_changes_nothing(demo, s
     site = demo["covid19.localhost"]
     with pytest.raises(CommandError, match="PORTAL_DOMAINS") as refused:
         call_command(
-            "portal_switch", "covid19.localhost", "--domain", "x.jeveuxaider.fr",
-            "--degraded", "on",
-        )  # fmt: skip
+            "portal_switch", "covid19.localhost", "--domain", "x.jeveuxaider.fr", "--degraded", "on"
+        )
     assert refused.value.returncode != 0
     assert hostname(site) == "covid19.localhost"
     assert not PortalSettings.for_site(site).degraded_mode
@@ -162,12 +157,15 @@ def test_command_refuses_a_domain_off_the_allow_list_and_changes_nothing(demo, s
 @pytest.mark.django_db(transaction=True)
 def test_command_line_exits_non_zero_with_the_reason(demo):
     """The real command line, as an operator runs it: exit status and message."""
+    switch = ["portal_switch", "covid19.localhost", "--domain", "attacker.example.com"]
     result = subprocess.run(
-        [sys.executable, "manage.py", "portal_switch", "covid19.localhost",
-         "--domain", "attacker.example.com"],
-        cwd=ROOT, env=worker_env(PORTAL_DOMAINS=".gouv.fr"), capture_output=True, text=True,
+        [sys.executable, "manage.py", *switch],
+        cwd=ROOT,
+        env=worker_env(PORTAL_DOMAINS=".gouv.fr"),
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
     assert result.returncode != 0
     assert "attacker.example.com" in result.stderr and "PORTAL_DOMAINS" in result.stderr
     assert hostname(demo["covid19.localhost"]) == "covid19.localhost"
@@ -182,10 +180,7 @@ def test_no_allow_list_means_no_move_at_all(client, demo, superuser, settings):
     with pytest.raises(CommandError, match="PORTAL_DOMAINS is not set"):
         call_command("portal_switch", "localhost", "--domain", "jeveuxaider.localhost")
     client.force_login(superuser)
-    response = client.post(
-        settings_url(site), form_data(site, public_domain="jeveuxaider.localhost"),
-        HTTP_HOST="localhost",
-    )  # fmt: skip
+    response = save_settings(client, site, public_domain="jeveuxaider.localhost")
     assert response.status_code == 200
     # Other switches still work: staying on the current hostname needs no allow-list.
     apply(site, degraded_mode=True)

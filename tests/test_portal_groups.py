@@ -8,7 +8,6 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from wagtail.models import (
     GroupCollectionPermission,
@@ -18,33 +17,26 @@ from wagtail.models import (
     Site,
 )
 
-from home.models import HomePage, StandardPage
+from home.models import StandardPage
 from organisations.services import ensure_moderators_group, is_moderator
 from tenants.models import PortalGroup
-from tenants.portals import editors_group, ensure_editors_group, ensure_portal
+from tenants.portals import editors_group, ensure_editors_group
 from tenants.switches import apply
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
 
-def second_portal_named_like(demo, name):
-    root = Page.objects.get(depth=1)
-    home = root.add_child(instance=HomePage(title="Homonyme", slug="homonyme"))
-    return ensure_portal(hostname="homonyme.localhost", name=name, root_page=home)
-
-
 def test_two_portals_with_the_same_name_do_not_share_editors_or_moderators(demo):
     first = demo["localhost"]
-    second = second_portal_named_like(demo, first.site_name)
+    second = make.portal("homonyme", name=first.site_name)
     assert editors_group(second) != editors_group(first)
-    editor = get_user_model().objects.create_user("ed@first.example", password="x")
-    editor.groups.add(editors_group(first))
+    editor = make.editor(first)
     second_root = Page.objects.get(pk=second.root_page_id)
     assert not second_root.permissions_for_user(editor).can_edit()
     assert Page.objects.get(pk=first.root_page_id).permissions_for_user(editor).can_edit()
 
-    moderator = get_user_model().objects.create_user("mod@first.example", password="x")
-    moderator.groups.add(ensure_moderators_group(first))
+    moderator = make.moderator(first)
     assert ensure_moderators_group(second) != ensure_moderators_group(first)
     assert is_moderator(moderator, first) and not is_moderator(moderator, second)
 
@@ -59,24 +51,22 @@ def test_renaming_a_portal_keeps_its_groups(demo):
 
 
 def test_a_group_that_only_carries_the_name_is_not_adopted(demo):
-    root = Page.objects.get(depth=1)
-    home = root.add_child(instance=HomePage(title="Neuf", slug="neuf"))
     squatter = Group.objects.create(name="Éditeurs · Portail neuf")
-    site = ensure_portal(hostname="neuf.localhost", name="Portail neuf", root_page=home)
+    site = make.portal("neuf", name="Portail neuf")
     assert editors_group(site) != squatter
     assert not GroupPagePermission.objects.filter(group=squatter).exists()
 
 
 def test_migration_splits_a_group_shared_by_two_portals_of_the_same_name(demo):
     first = demo["localhost"]
-    second = second_portal_named_like(demo, first.site_name)
+    second = make.portal("homonyme", name=first.site_name)
     shared = editors_group(first)
     own = editors_group(second)
     # Back to the state before the migration: one group by name holding both trees.
     GroupPagePermission.objects.filter(group=own).update(group=shared)
     PortalGroup.objects.filter(group__in=[shared, own]).delete()
     own.delete()
-    member = get_user_model().objects.create_user("shared@example.com", password="x")
+    member = make.user()
     member.groups.add(shared)
 
     migration = importlib.import_module("tenants.migrations.0005_link_portal_groups")
@@ -99,7 +89,7 @@ def test_wagtail_stock_groups_hold_no_rights_over_the_portals(demo):
     GroupPagePermission.objects.create(
         group=group, page=Page.objects.get(depth=1), permission_type="change"
     )
-    user = get_user_model().objects.create_user("old@example.com", password="x")
+    user = make.user()
     user.groups.add(group)
     migration = importlib.import_module("tenants.migrations.0005_link_portal_groups")
     migration.strip_stock_groups(django_apps, None)
@@ -110,9 +100,7 @@ def test_wagtail_stock_groups_hold_no_rights_over_the_portals(demo):
 
 
 def test_page_chooser_lists_and_searches_only_the_editors_portals(client, demo):
-    editor = get_user_model().objects.create_user("ed@localhost", password="x")
-    editor.groups.add(editors_group(demo["localhost"]))
-    client.force_login(editor)
+    client.force_login(make.editor(demo["localhost"]))
     other_home = Page.objects.get(pk=demo["covid19.localhost"].root_page_id)
     own_home = Page.objects.get(pk=demo["localhost"].root_page_id)
     own_titles = {p.title for p in Page.objects.descendant_of(own_home, inclusive=True)}

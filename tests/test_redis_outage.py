@@ -16,12 +16,12 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.utils import timezone
 from django_redis.cache import RedisCache
 from wagtail.models import Page, Site
 
 from accounts.models import User
 from missions.models import Application, Mission
+from tests import factories as make
 from tests.workers import RedisServer, WebServer
 
 HOSTS = ("localhost", "covid19.localhost")
@@ -64,9 +64,13 @@ class Client:
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         response = requests.request(
-            method, f"{self.url}{path}", headers=headers, allow_redirects=False, timeout=10,
+            method,
+            f"{self.url}{path}",
+            headers=headers,
+            allow_redirects=False,
+            timeout=10,
             **kwargs,
-        )  # fmt: skip
+        )
         self.answers.append((method, f"{host}{path}", response.status_code))
         return response
 
@@ -76,10 +80,13 @@ class Client:
     def post_json(self, host, path, body, *, cookies=None):
         csrf = self.get(host, "/api/v1/csrf").json()["csrfToken"]
         return self.call(
-            "POST", host, path, data=json.dumps(body),
+            "POST",
+            host,
+            path,
+            data=json.dumps(body),
             cookies={"csrftoken": csrf, **(cookies or {})},
             headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
-        )  # fmt: skip
+        )
 
     def server_errors(self):
         """Errors other than the 503s the test asks for (each of those is asserted)."""
@@ -125,10 +132,9 @@ def test_redis_outage_costs_no_page_and_no_signup(web, redises, demo):
     client = Client(web.url)
     paths = public_paths()
     assert all(len(paths[host]) >= 2 for host in HOSTS), paths
-    volunteer = User.objects.create_user(
-        email=f"outage-{uuid.uuid4().hex[:8]}@example.org", password="x",
-        email_confirmed_at=timezone.now(), signup_site=demo["localhost"],
-    )  # fmt: skip
+    volunteer = make.volunteer(
+        f"outage-{uuid.uuid4().hex[:8]}@example.org", "x", signup_site=demo["localhost"]
+    )
     session = {settings.SESSION_COOKIE_NAME: session_for(redises["sessions"], volunteer)}
     mission = Mission.objects.public(demo["localhost"]).order_by("pk").first()
     assert mission is not None
@@ -156,25 +162,37 @@ def test_redis_outage_costs_no_page_and_no_signup(web, redises, demo):
 
     email = f"signup-{uuid.uuid4().hex[:8]}@example.org"
     signup = client.post_json(
-        "localhost", "/api/v1/signup",
-        {"email": email, "first_name": "Ana", "last_name": "Lopez", "postal_code": "75011",
-         "birth_date": "1990-01-02", "consent": True},
-    )  # fmt: skip
+        "localhost",
+        "/api/v1/signup",
+        {
+            "email": email,
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "postal_code": "75011",
+            "birth_date": "1990-01-02",
+            "consent": True,
+        },
+    )
     assert signup.status_code == 202, signup.text
     assert User.objects.filter(email=email).exists()
 
     applied = client.post_json(
-        "localhost", f"/api/v1/missions/{mission.pk}/applications", {"message": "Présente"},
+        "localhost",
+        f"/api/v1/missions/{mission.pk}/applications",
+        {"message": "Présente"},
         cookies=session,
-    )  # fmt: skip
+    )
     assert applied.status_code == 201, applied.text
     assert Application.objects.filter(mission=mission, volunteer=volunteer).exists()
 
     health = client.get("localhost", "/healthz")
     assert health.status_code == 503
     assert {k: v == "ok" for k, v in health.json().items()} == {
-        "database": True, "cache": False, "sessions": True, "broker": False,
-    }  # fmt: skip
+        "database": True,
+        "cache": False,
+        "sessions": True,
+        "broker": False,
+    }
 
     # --- Phase two: the sessions Redis is down too -------------------------------------------
     redises["sessions"].stop()

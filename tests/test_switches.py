@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from wagtail.models import Site
 
@@ -14,8 +12,8 @@ from emails.outbox import queue_email
 from emails.sending import render
 from home.models import HomePage
 from tenants.models import PortalSettings, SiteAlias, SwitchChange
-from tenants.portals import editors_group_name
 from tenants.switches import apply
+from tests import factories as make
 from tests.workers import WebServer
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +43,7 @@ def form_data(site, **changes):
 
 @pytest.fixture
 def editor(demo):
-    user = get_user_model().objects.create_user("ed@localhost", password="x")
-    user.groups.add(Group.objects.get(name=editors_group_name(demo["localhost"])))
-    return user
+    return make.editor(demo["localhost"])
 
 
 def test_editor_edits_only_their_portals_settings(client, demo, editor):
@@ -83,8 +79,7 @@ def test_admin_change_is_logged_with_who_and_what(client, demo, editor):
         changes["signups_open"].old_value == "True" and changes["signups_open"].new_value == "False"
     )
     assert changes["banner_message"].user == editor and changes["banner_message"].source == "admin"
-    admin = get_user_model().objects.create_superuser("root@example.com", "x")
-    client.force_login(admin)
+    client.force_login(make.superuser())
     log = client.get("/admin/switch-log/", HTTP_HOST="localhost", follow=True)
     assert "Forte affluence" in log.text
 
@@ -92,7 +87,7 @@ def test_admin_change_is_logged_with_who_and_what(client, demo, editor):
 def test_domain_switch_from_the_admin_redirects_the_old_host(
     client, demo, django_capture_on_commit_callbacks
 ):
-    client.force_login(get_user_model().objects.create_superuser("root@example.com", "x"))
+    client.force_login(make.superuser())
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             settings_url(demo["localhost"]),
@@ -121,9 +116,12 @@ def test_domain_switch_from_the_admin_redirects_the_old_host(
     sitemap = anonymous.get("/sitemap.xml", HTTP_HOST="jeveuxaider.localhost").text
     assert "http://jeveuxaider.localhost/fr/" in sitemap and "http://localhost/" not in sitemap
     email = queue_email(
-        to="a@example.com", template="account_confirmation", idempotency_key="k", site=site,
+        to="a@example.com",
+        template="account_confirmation",
+        idempotency_key="k",
+        site=site,
         context={"first_name": "A", "action_path": "/fr/x/"},
-    )  # fmt: skip
+    )
     assert "http://jeveuxaider.localhost/fr/x/" in render(email).html
     assert SwitchChange.objects.filter(field="public_domain", new_value="jeveuxaider.localhost")
 

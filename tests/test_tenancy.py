@@ -1,14 +1,12 @@
 """Each campaign portal answers on its own hostname, and only there."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from wagtail.models import Page
 
 from home.models import HomePage
 from tenants import hosts
 from tenants.models import SiteAlias
-from tenants.portals import editors_group_name
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +62,8 @@ def test_host_map_change_is_seen_after_commit(demo, django_capture_on_commit_cal
 
 @pytest.fixture
 def editor_of(demo):
-    def make(hostname):
-        site = demo[hostname]
-        user = get_user_model().objects.create_user(f"ed@{hostname}", password="x")
-        user.groups.add(Group.objects.get(name=editors_group_name(site)))
-        return user
-
-    return make
+    """editor_of(hostname): a new editor of that portal."""
+    return lambda hostname: make.editor(demo[hostname])
 
 
 def _pages(site):
