@@ -82,12 +82,14 @@ def production_static(tmp_path_factory):
     from tests.workers import ROOT, worker_env
 
     root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, check=True,
-        env=worker_env(DJANGO_SETTINGS_MODULE="portal.settings.production", STATIC_ROOT=root,
-                       SECRET_KEY="collectstatic-only", ALLOW_SHARED_CACHE_REDIS="true"),
-    )  # fmt: skip
+    env = worker_env(
+        DJANGO_SETTINGS_MODULE="portal.settings.production",
+        STATIC_ROOT=root,
+        SECRET_KEY="collectstatic-only",
+        ALLOW_SHARED_CACHE_REDIS="true",
+    )
+    collectstatic = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(collectstatic, cwd=ROOT, check=True, env=env)
     return root
 
 

@@ -13,9 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def make(site, to="ana@example.com", key="hardening:1", **context):
     return queue_email(
-        to=to, template="account_confirmation", idempotency_key=key, site=site, language="fr",
+        to=to,
+        template="account_confirmation",
+        idempotency_key=key,
+        site=site,
+        language="fr",
         context={"first_name": "Ana", "action_path": "/fr/confirmer/x/", **context},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("finish", ["sent", "failed"])
