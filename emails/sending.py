@@ -18,9 +18,11 @@ from django.template import Context
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
+from portal import languages
 from tenants.models import PortalSettings
 from tenants.portals import public_base_url
 
+from . import dispatch
 from .models import OutboundEmail, SuppressedAddress
 
 logger = logging.getLogger(__name__)
@@ -128,7 +130,7 @@ def partition(records: list[OutboundEmail]) -> list[Group]:
 def render(record: OutboundEmail) -> Rendered:
     """Render at send time, so links follow the tenant's current public domain."""
     site = record.site
-    language = record.language if record.language in dict(settings.LANGUAGES) else "fr"
+    language = languages.supported(record.language)
     context = {
         **record.context,
         "site": site,
@@ -344,8 +346,6 @@ def finish_failed(records, error: str) -> None:
 
 
 def finish_retry(records, error: str, *, same_request_key=False, retry_after=None) -> None:
-    from .tasks import send_outbox
-
     now = timezone.now()
     with transaction.atomic():
         records = held(records)
@@ -368,7 +368,4 @@ def finish_retry(records, error: str, *, same_request_key=False, retry_after=Non
             retrying,
             ["status", "next_attempt_at", "claimed_until", "reuse_request_key", "last_error"],
         )
-    try:
-        send_outbox.apply_async(args=[[r.pk for r in retrying]], countdown=delay, retry=False)
-    except Exception:
-        logger.warning("Broker unreachable; the sweeper will retry %s", [r.pk for r in retrying])
+    dispatch.enqueue([r.pk for r in retrying], countdown=delay)

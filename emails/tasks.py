@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from . import dispatch
 from .models import OutboundEmail
 from .outbox import purge_finished
 from .sending import claim, deliver
@@ -29,12 +30,8 @@ def send_outbox(ids: list[int]) -> int:
 
 @shared_task(acks_late=True, ignore_result=True)
 def drain_outbox(max_seconds: float = 30.0) -> int:
-    """Send everything due, batch after batch, then stop (see emails.outbox.kick)."""
-    from django.core.cache import cache
-
-    from .outbox import KICK_KEY
-
-    cache.delete(KICK_KEY)  # commits from now on queue the next drain
+    """Send everything due, batch after batch, then stop (see emails.dispatch.kick)."""
+    dispatch.drain_started()
     sent, deadline = 0, time.monotonic() + max_seconds
     while True:
         groups = claim([])
@@ -44,7 +41,7 @@ def drain_outbox(max_seconds: float = 30.0) -> int:
             deliver(group)
             sent += len(group.records)
         if time.monotonic() > deadline:
-            drain_outbox.apply_async()  # long backlog: hand over to a fresh task
+            dispatch.publish(dispatch.DRAIN)  # long backlog: hand over to a fresh task
             return sent
 
 
@@ -59,7 +56,7 @@ def sweep_outbox() -> int:
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:10_000])
     size = settings.EMAIL_BATCH_SIZE
     for start in range(0, len(ids), size):
-        send_outbox.apply_async(args=[ids[start : start + size]])
+        dispatch.enqueue(ids[start : start + size])
     if ids:
         logger.info("Sweeper re-enqueued %d outbox records", len(ids))
     return len(ids)

@@ -17,7 +17,7 @@ from wagtail.admin.widgets import ListingButton
 from wagtail.models import Site
 
 from .models import OutboundEmail, SuppressedAddress
-from .outbox import enqueue
+from .dispatch import enqueue
 
 
 class OutboxFilterSet(WagtailFilterSet):

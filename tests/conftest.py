@@ -28,14 +28,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def clean_caches():
     """Each test starts with empty Redis caches and no per-process host map."""
-    from emails import outbox
+    from emails import dispatch
     from home import figures
     from tenants import hosts, models
 
     for alias in settings.CACHES:
         caches[alias].clear()
     figures._last_known.clear()
-    outbox._broker["down_until"] = 0.0
+    dispatch._broker["down_until"] = 0.0
     hosts._local.update(map=None, expires=0.0)
     models._switches.clear()
     yield

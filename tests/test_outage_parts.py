@@ -78,24 +78,23 @@ def test_a_broker_that_is_away_is_not_knocked_on_by_every_signup(settings):
     """After one failed publish, this process leaves the broker alone for a few seconds (the
     sweeper sends what was committed): a signup during the outage pays no failed connection.
     The "broker" is a real socket that accepts and hangs up at once, counting connections."""
-    from emails import outbox
-    from emails.tasks import drain_outbox
+    from emails import dispatch
     from tests.workers import HangUpServer, use_broker
 
     with HangUpServer() as broker:
         use_broker(broker.url)
         try:
-            assert outbox.publish(drain_outbox) is False
+            assert dispatch.publish(dispatch.DRAIN) is False
             time.sleep(0.2)
             tried = broker.accepted
             assert tried >= 1
             started = time.monotonic()
-            assert not any(outbox.publish(drain_outbox) for _ in range(50))
+            assert not any(dispatch.publish(dispatch.DRAIN) for _ in range(50))
             assert time.monotonic() - started < 0.1
             time.sleep(0.2)
             assert broker.accepted == tried  # nobody knocked again
-            outbox._broker["down_until"] = 0.0  # the pause is over: one more try
-            assert outbox.publish(drain_outbox) is False
+            dispatch._broker["down_until"] = 0.0  # the pause is over: one more try
+            assert dispatch.publish(dispatch.DRAIN) is False
             time.sleep(0.2)
             assert broker.accepted > tried
         finally:
