@@ -6,4 +6,4 @@ class TenantsConfig(AppConfig):
     verbose_name = "Portails"
 
     def ready(self):
-        from . import signals, switches  # noqa: F401
+        from . import signals  # noqa: F401

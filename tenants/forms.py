@@ -8,15 +8,13 @@ class PortalSettingsForm(WagtailAdminModelForm):
     """An editor who enters a new public domain asks for a move; a superuser makes it."""
 
     def clean(self):
-        from .switches import public_domain_to_save
-
         cleaned = super().clean()
         domain = cleaned.get("public_domain")
         changed = "public_domain" in self.changed_data
         if domain and self.instance.site_id:
             try:
-                cleaned["public_domain"] = public_domain_to_save(
-                    self.instance, domain, self.for_user, changed=changed
+                cleaned["public_domain"] = self.instance.domain_to_save(
+                    domain, self.for_user, changed=changed
                 )
             except ValidationError as exc:
                 self.add_error("public_domain", exc)

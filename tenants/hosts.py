@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from wagtail.models import Site
 
+from .models import SiteAlias
+
 CACHE_KEY = "tenants:hostmap:{version}"
 VERSION_KEY = "tenants:hostmap:version"
 
@@ -28,8 +30,6 @@ _local = {"map": None, "expires": 0.0, "generation": 0}
 
 
 def build_host_map() -> dict[str, HostEntry]:
-    from .models import SiteAlias
-
     host_map = {
         site.hostname.lower(): HostEntry(site.pk, site.hostname.lower(), False)
         for site in Site.objects.all()

@@ -1,6 +1,5 @@
 """Tenancy: each campaign portal is a Wagtail Site; these models hang off it."""
 
-import re
 import time
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Site
 
 from .forms import PortalSettingsForm
+from .validators import may_move, normalize_hostname, validate_move
 
 
 class SiteAlias(models.Model):
@@ -141,9 +141,22 @@ class PortalSettings(BaseSiteSetting):
         super().save(*args, **kwargs)
         _switches.pop(self.site_id, None)
 
-    def clean(self):
-        from .switches import normalize_hostname, validate_domain
+    def domain_to_save(self, hostname: str, user, *, changed: bool) -> str:
+        """The public domain an admin form saves; an editor's new domain is only a request.
 
+        A superuser's choice moves the portal. Anyone else's, once valid, is kept in
+        `requested_domain` (so the switch log records who asked) and the portal stays where
+        it is, until a superuser enters it as the public domain.
+        """
+        hostname = normalize_hostname(hostname)
+        if hostname == self.site.hostname or may_move(user):
+            return hostname
+        if changed:
+            validate_domain(self.site, hostname)
+            self.requested_domain = hostname
+        return self.site.hostname
+
+    def clean(self):
         if self.public_domain:
             self.public_domain = normalize_hostname(self.public_domain)
             try:
@@ -176,12 +189,12 @@ class SwitchChange(models.Model):
         return f"{self.site} {self.field}: {self.old_value} → {self.new_value}"
 
 
-HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
-
-
-def is_hostname(value: str) -> bool:
-    if not HOSTNAME.match(value):
-        raise ValidationError(_("Enter a hostname such as jeveuxaider.gouv.fr."))
-    return True
+def validate_domain(site: Site, hostname: str) -> None:
+    """The one check of a portal's public domain, for the admin and the command alike: a move
+    allowed by the operators (`validators.validate_move`) to a hostname no other portal
+    answers on."""
+    validate_move(site.hostname, hostname)
+    taken = Site.objects.filter(hostname=hostname).exclude(pk=site.pk).exists()
+    aliased = SiteAlias.objects.filter(hostname=hostname).exclude(site=site).exists()
+    if taken or aliased:
+        raise ValidationError(_("This hostname belongs to another portal."))

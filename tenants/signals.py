@@ -1,12 +1,14 @@
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from wagtail.log_actions import get_active_log_context
 from wagtail.models import Site
 
 from portal.purge import purge_site
 
 from . import hosts
-from .models import PortalSettings, SiteAlias
+from .models import PortalSettings, SiteAlias, SwitchChange
+from .switches import switch_domain, switch_source
 
 
 @receiver(pre_save, sender=Site)
@@ -34,3 +36,36 @@ def invalidate_host_map(sender, instance, **kwargs):
 def settings_changed(sender, instance, **kwargs):
     """Banner, degraded mode, signups: every page of the site shows them."""
     purge_site(instance.site)
+
+
+@receiver(pre_save, sender=PortalSettings)
+def remember_previous(sender, instance, **kwargs):
+    previous = PortalSettings.objects.filter(pk=instance.pk).first() if instance.pk else None
+    instance._previous = (
+        {f: getattr(previous, f) for f in PortalSettings.AUDITED} if previous else {}
+    )
+
+
+@receiver(post_save, sender=PortalSettings)
+def log_and_apply(sender, instance, created, **kwargs):
+    """The switch log, then the domain move (tenants.switches)."""
+    previous = getattr(instance, "_previous", {})
+    source, user = switch_source.get()
+    if user is None:
+        context = get_active_log_context()
+        user = getattr(context, "user", None) if context else None
+    changes = [
+        SwitchChange(
+            site=instance.site,
+            field=field,
+            old_value=str(previous.get(field, "")),
+            new_value=str(getattr(instance, field)),
+            user=user if getattr(user, "pk", None) else None,
+            source=source,
+        )
+        for field in PortalSettings.AUDITED
+        if previous and previous.get(field) != getattr(instance, field)
+    ]
+    SwitchChange.objects.bulk_create(changes)
+    if instance.public_domain and instance.public_domain != instance.site.hostname:
+        switch_domain(instance.site, instance.public_domain)

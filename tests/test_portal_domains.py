@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from wagtail.models import Site
 
 from tenants.models import PortalSettings, SwitchChange
-from tenants.switches import apply, domain_allowed
+from tenants.switches import apply
+from tenants.validators import domain_allowed
 from tests import factories as make
 from tests.test_settings import PRODUCTION_ENV, run
 from tests.test_switches import form_data, settings_url

@@ -385,7 +385,7 @@ WAGTAILFRONTENDCACHE = (
 # Seconds a web process may keep a stale hostname map: a domain switch is live everywhere
 # within this TTL plus the page cache's version TTL (1 s), inside the promised 5 s.
 TENANT_HOST_MAP_TTL = env.int("TENANT_HOST_MAP_TTL", default=4)
-# Hostnames a portal may move to (tenants.switches.domain_allowed): ".gouv.fr" allows gouv.fr
+# Hostnames a portal may move to (tenants.validators.domain_allowed): ".gouv.fr" allows gouv.fr
 # and every name under it, "jeveuxaider.fr" that name only. Unset: no portal can move.
 PORTAL_DOMAINS = env.list("PORTAL_DOMAINS", default=[])
 # Paths answered whatever the Host (load balancers probe by IP).

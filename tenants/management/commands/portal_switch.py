@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
+from wagtail.models import Site
 
 from tenants import hosts
 from tenants.models import PortalSettings
@@ -24,8 +25,6 @@ class Command(BaseCommand):
 
     @no_translations  # operators read English, like the command's own messages
     def handle(self, hostname, domain, degraded, signups, **options):
-        from wagtail.models import Site
-
         entry = hosts.build_host_map().get(hostname.lower())
         if entry is None:
             raise CommandError(f"No portal answers on {hostname}.")
