@@ -17,10 +17,12 @@ from django_otp import login as otp_login
 from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
 from wagtail.admin.views.account import LoginView as WagtailLoginView
 
+from portal import languages
+
 from . import ratelimits, services, staff
 from .forms import OTPCodeForm, ThrottledLoginMixin
 from .tokens import read_token
-from .views import ThrottledLoginViewMixin, language_of
+from .views import ThrottledLoginViewMixin
 
 ENROL_SESSION_KEY = "accounts.totp_enrol_allowed"
 ENROL_LINK_MAX_AGE = 3600
@@ -83,7 +85,8 @@ def verify(request):
         otp_login(request, device)
         return redirect(next_url(request))
     context = {"form": form, "step": "verify", "next": next_url(request)}
-    return render(request, "accounts/staff_two_factor.html", context, status=status)
+    page = render(request, "accounts/staff_two_factor.html", context, status=status)
+    return ratelimits.answer(page, form)
 
 
 def may_enrol(request) -> bool:
@@ -107,7 +110,7 @@ def enrol(request):
             return redirect(f"{reverse('accounts_totp_verify')}?next={next_url(request)}")
         sent = False
         if request.method == "POST":
-            services.send_totp_enrolment_link(user, request.site, language_of(request))
+            services.send_totp_enrolment_link(user, request.site, languages.current())
             sent = True
         context = {"step": "link", "sent": sent, "next": next_url(request)}
         return render(request, "accounts/staff_two_factor.html", context)
@@ -125,7 +128,8 @@ def enrol(request):
         "qr_svg": staff.qr_svg(device), "secret": staff.secret_base32(device),
         "required": staff.requires_two_factor(user),
     }  # fmt: skip
-    return render(request, "accounts/staff_two_factor.html", context, status=status)
+    page = render(request, "accounts/staff_two_factor.html", context, status=status)
+    return ratelimits.answer(page, form)
 
 
 @staff_only

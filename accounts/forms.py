@@ -138,9 +138,7 @@ class ThrottledLoginMixin:
     def clean(self):
         username = self.cleaned_data.get("username")
         if username and self.request is not None:
-            self.rate_limited = ratelimits.check_password_login(self.request, username)
-            if self.rate_limited:
-                ratelimits.refused(self, self.rate_limited)
+            if ratelimits.refused(self, ratelimits.check_password_login(self.request, username)):
                 return self.cleaned_data
         try:
             return super().clean()

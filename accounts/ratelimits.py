@@ -167,10 +167,24 @@ def check_otp(request) -> Limited | None:
     return check(request, "otp-user", settings.OTP_RATE_PER_USER, user_key)
 
 
+def too_many(response, limited: Limited):
+    """Any answer over a limit, page or JSON: 429, and when to come back."""
+    response.status_code = 429
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+def answer(response, form):
+    """`response` as it is, or a 429 when `form` was refused for a limit (`refused`)."""
+    limited = getattr(form, "rate_limited", None)
+    return too_many(response, limited) if limited else response
+
+
 def refused(form, limited: Limited | None) -> bool:
     """True (and a readable error on the form) when `limited`: for views that re-render."""
     if limited is None:
         return False
+    form.rate_limited = limited
 
     minutes = max(1, -(-limited.retry_after // 60))
     form.add_error(

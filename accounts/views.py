@@ -11,14 +11,19 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from missions import services as mission_services
+from missions.models import Application
+from missions.states import APPLICATION
+from portal import languages
 from portal.cache import public_cache
+from portal.workflow import VOLUNTEER
+from tenants.models import PortalSettings
 
 from . import ratelimits, services, staff
 from .forms import EmailForm, LoginForm, ProfileForm, SignupForm
@@ -35,24 +40,10 @@ def json_error(status: int, error: str, message: str, **extra) -> JsonResponse:
 
 
 def rate_limited(limited) -> JsonResponse:
-    response = json_error(
+    error = json_error(
         429, "rate_limited", "Too many attempts. Try again later.", retry_after=limited.retry_after
     )
-    response["Retry-After"] = str(limited.retry_after)
-    return response
-
-
-def form_rate_limited(request, template, form, limited, context=None) -> HttpResponse:
-    """A page over its limit: the form again with a readable error, as a 429 for scripts."""
-    ratelimits.refused(form, limited)
-    response = render(request, template, {"form": form, **(context or {})}, status=429)
-    response["Retry-After"] = str(limited.retry_after)
-    return response
-
-
-def language_of(request) -> str:
-    language = get_language() or "fr"
-    return language if language in dict(settings.LANGUAGES) else "fr"
+    return ratelimits.too_many(error, limited)
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -68,7 +59,7 @@ def api_signup(request):
         return json_error(400, "invalid_json", "The request body must be a JSON object.")
     if not isinstance(payload, dict):
         return json_error(400, "invalid_json", "The request body must be a JSON object.")
-    language = payload.get("language") if payload.get("language") in ("fr", "en") else "fr"
+    language = languages.supported(payload.get("language"))
     form = SignupForm.from_json(payload)
     with translation.override(language):  # field errors in the page's language
         if not form.is_valid():
@@ -104,8 +95,6 @@ def ping(request):
 @public_cache
 def signup_page(request):
     """GET is cached by the CDN: no session, no CSRF token in the HTML (JS fetches one)."""
-    from tenants.models import PortalSettings
-
     if request.method == "POST":
         return signup_submit(request)
     closed = not PortalSettings.cached_for_site(request.site).signups_open
@@ -118,13 +107,10 @@ def signup_submit(request):
     if not form.is_valid():
         return render(request, "accounts/signup.html", {"form": form}, status=400)
     if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
-        response = render(
-            request, "accounts/signup.html", {"form": form, "rate_limited": True}, status=429
-        )
-        response["Retry-After"] = str(limited.retry_after)
-        return response
+        page = render(request, "accounts/signup.html", {"form": form, "rate_limited": True})
+        return ratelimits.too_many(page, limited)
     try:
-        services.signup(site=request.site, language=language_of(request), data=form.cleaned_data)
+        services.signup(site=request.site, language=languages.current(), data=form.cleaned_data)
     except services.SignupsClosed:
         return render(request, "accounts/signup.html", {"form": form, "closed": True}, status=503)
     return render(request, "accounts/signup_done.html", status=202)
@@ -200,11 +186,7 @@ class ThrottledLoginViewMixin:
     """Over the limit: the form with its error, answered 429 with Retry-After."""
 
     def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if getattr(form, "rate_limited", None):
-            response.status_code = 429
-            response["Retry-After"] = str(form.rate_limited.retry_after)
-        return response
+        return ratelimits.answer(super().form_invalid(form), form)
 
 
 class PasswordLoginView(ThrottledLoginViewMixin, LoginView):
@@ -224,11 +206,10 @@ def request_signin_link(request):
         email = form.cleaned_data["email"]
         limited, send = ratelimits.check_signin_link(request, email)
         if limited:
-            response = render(request, "accounts/signin_link_sent.html", status=429)
-            response["Retry-After"] = str(limited.retry_after)
-            return response
+            page = render(request, "accounts/signin_link_sent.html")
+            return ratelimits.too_many(page, limited)
         if send:
-            services.send_signin_link(email=email, site=request.site, language=language_of(request))
+            services.send_signin_link(email=email, site=request.site, language=languages.current())
         return render(request, "accounts/signin_link_sent.html")
     return render(
         request,
@@ -269,8 +250,10 @@ def change_email(request):
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         if limited := ratelimits.check_user_email(request, email):
-            return form_rate_limited(request, "accounts/change_email.html", form, limited)
-        services.request_email_change(request.user, email, request.site, language_of(request))
+            ratelimits.refused(form, limited)
+            page = render(request, "accounts/change_email.html", {"form": form})
+            return ratelimits.answer(page, form)
+        services.request_email_change(request.user, email, request.site, languages.current())
         messages.success(request, _("Follow the link sent to your new address to confirm it."))
         return redirect("accounts:space")
     return render(request, "accounts/change_email.html", {"form": form})
@@ -325,11 +308,6 @@ def export(request):
 @login_required
 def my_applications(request):
     """The volunteer's own applications (and only theirs), with cancellation."""
-    from django.shortcuts import get_object_or_404
-
-    from missions import services as mission_services
-    from missions.models import Application
-
     mine = Application.objects.filter(volunteer=request.user).select_related(
         "mission__organisation"
     )
@@ -345,5 +323,10 @@ def my_applications(request):
             messages.error(request, _("This application can no longer be cancelled."))
         return redirect("accounts:applications")
     return render(
-        request, "accounts/applications.html", {"applications": mine.order_by("-created_at")}
+        request,
+        "accounts/applications.html",
+        {
+            "applications": mine.order_by("-created_at"),
+            "cancellable": APPLICATION.sources(Application.Status.CANCELLED, role=VOLUNTEER),
+        },
     )

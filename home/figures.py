@@ -12,7 +12,9 @@ import time
 
 from django.core.cache import cache
 
+from accounts.models import User
 from missions.models import Mission
+from organisations.models import Organisation
 from tenants.models import PortalSettings
 
 FIGURES_TTL = 60
@@ -43,9 +45,6 @@ def remembered(key: str, site, compute, degraded_value):
 
 def live_counts(site) -> dict:
     def count():
-        from accounts.models import User
-        from organisations.models import Organisation
-
         return {
             "volunteers": User.objects.filter(signup_site=site, is_active=True).count(),
             "missions": Mission.objects.public(site).count(),

@@ -1,6 +1,7 @@
 """Page types of a campaign portal. Each renders with DSFR components; see home/blocks.py."""
 
 from django.db import models
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
@@ -10,6 +11,7 @@ from wagtail.search import index
 from portal.cache import public_page
 
 from .blocks import BodyBlock, KeyFigureBlock, PartnerBlock, QuestionBlock
+from .figures import key_figures, open_missions
 
 
 class PortalPage(Page):
@@ -65,8 +67,6 @@ class HomePage(PortalPage):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
-        from .figures import key_figures, open_missions
-
         context = super().get_context(request, *args, **kwargs)
         site = request._wagtail_site
         context["figures"] = key_figures(site, self.key_figures)
@@ -121,8 +121,6 @@ class FaqPage(PortalPage):
         verbose_name = _("FAQ")
 
     def structured_data(self) -> dict:
-        from django.utils.html import strip_tags
-
         return {
             "@context": "https://schema.org",
             "@type": "FAQPage",

@@ -14,6 +14,8 @@ from wagtail.snippets.models import register_snippet
 
 from organisations.models import Organisation
 
+from .html import clean_description
+
 
 @register_snippet
 class Domain(models.Model):
@@ -168,8 +170,6 @@ class Mission(index.Indexed, models.Model):
     PLACE_FIELDS = ("is_remote", "address", "postal_code", "city")
 
     def save(self, *args, **kwargs):
-        from .services import clean_description
-
         self.description = clean_description(self.description)
         super().save(*args, **kwargs)
 
@@ -208,7 +208,7 @@ class Application(models.Model):
         DATES = "dates", _("Availability does not match")
         OTHER = "other", _("Other")
 
-    ACTIVE = ("pending", "accepted")
+    ACTIVE = (Status.PENDING, Status.ACCEPTED)  # they hold a place
 
     wagtail_reference_index_ignore = True
 

@@ -3,7 +3,6 @@ these; the rules ("capacity is never exceeded") live here once."""
 
 import logging
 
-import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -13,19 +12,14 @@ from wagtail.models import Site
 
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
-from organisations.services import is_moderator
+from organisations.services import email_team, notify_decision, role_for
 from portal.slugs import save_with_unique_slug
+from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER
 
 from .models import Application, Mission
-from .states import APPLICATION, MANAGER, MISSION, MODERATOR, SYSTEM, VOLUNTEER
+from .states import APPLICATION, DECISIONS, MISSION
 
 logger = logging.getLogger(__name__)
-ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a"}
-
-
-def clean_description(html: str) -> str:
-    """Rich text from associations, kept to basic formatting and safe links."""
-    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes={"a": {"href"}})
 
 
 class ApplicationRefused(Exception):
@@ -37,38 +31,29 @@ class ApplicationRefused(Exception):
         self.message = message
 
 
-def mission_role(user, mission: Mission) -> str | None:
-    if is_moderator(user, mission.organisation.site):
-        return MODERATOR
-    if user.is_authenticated and mission.organisation.memberships.filter(user=user).exists():
-        return MANAGER
-    return None
-
-
 # --- Missions -------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> Mission:
     mission = Mission.objects.select_for_update().get(pk=mission.pk)
-    role = SYSTEM if user is None else (mission_role(user, mission) or "")
+    role = SYSTEM if user is None else (role_for(user, mission.organisation) or "")
     MISSION.check(mission.status, target, role)
     mission.status = target
     if target == Mission.Status.REFUSED:
         mission.refusal_reason = reason
     mission.save(update_fields=["status", "refusal_reason", "updated_at"])
-    if target in (Mission.Status.VALIDATED, Mission.Status.REFUSED) and role == MODERATOR:
-        for membership in mission.organisation.memberships.select_related("user"):
-            notify(
-                membership.user,
-                mission,
-                "moderation",
-                f"mission-{target}:{mission.pk}",
-                kind="mission",
-                decision=target,
-                reason=reason,
-                subject_name=mission.title,
-            )
+    if target in DECISIONS and role == MODERATOR:
+        notify_decision(
+            mission.organisation,
+            mission,
+            "mission",
+            reason,
+            mission.updated_at,
+            site=mission_site(mission),
+            subject_name=mission.title,
+            **about(mission),
+        )
     return mission
 
 
@@ -138,7 +123,7 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         sites_changed = {s.pk for s in sites} != set(current.sites.values_list("pk", flat=True))
         content_changed = sites_changed or bool(MODERATED_FIELDS.intersection(fields))
         if current.status == Mission.Status.VALIDATED and content_changed:
-            MISSION.check(current.status, Mission.Status.SUBMITTED, MANAGER)
+            MISSION.check(current.status, Mission.Status.SUBMITTED, SYSTEM)
             current.status = Mission.Status.SUBMITTED
             fields.append("status")
         current.save(update_fields=[*fields, "updated_at"])
@@ -146,8 +131,7 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
             current.sites.set(sites)
         if current.places > old_places:
             promote(current)
-    if submit and current.status in (Mission.Status.DRAFT, Mission.Status.REFUSED):
-        MISSION.check(current.status, Mission.Status.SUBMITTED, MANAGER)
+    if submit and MISSION.allowed(current.status, Mission.Status.SUBMITTED, MANAGER):
         current.status = Mission.Status.SUBMITTED
         current.save(update_fields=["status", "updated_at"])
     return current
@@ -200,15 +184,12 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
                 f"application-received:{application.pk}",
                 event=status,
             )
-            for membership in mission.organisation.memberships.select_related("user"):
-                notify(
-                    membership.user,
-                    mission,
-                    "application",
-                    f"application-manager:{application.pk}:{membership.user_id}",
-                    event="new_applicant",
-                    applicant=volunteer.get_full_name(),
-                )
+            notify_team(
+                mission,
+                f"application-manager:{application.pk}",
+                event="new_applicant",
+                applicant=volunteer.get_full_name(),
+            )
     except IntegrityError as exc:  # the same volunteer, twice at the same instant
         raise ApplicationRefused("duplicate", "You already applied to this mission.") from exc
     return application
@@ -234,7 +215,7 @@ def decide(application_id: int, manager, accept: bool, reason: str = "", text: s
     with transaction.atomic():
         application = Application.objects.select_related("mission").get(pk=application_id)
         mission = Mission.objects.select_for_update().get(pk=application.mission_id)
-        role = mission_role(manager, mission) or ""
+        role = role_for(manager, mission.organisation) or ""
         application = Application.objects.select_for_update().get(pk=application_id)
         if accept:
             set_status(application, Application.Status.ACCEPTED, role)
@@ -266,6 +247,14 @@ def decide(application_id: int, manager, accept: bool, reason: str = "", text: s
     return application
 
 
+def act(application_id: int, manager, target: str, reason: str = "", text: str = ""):
+    """A manager's action from the applicants page: the status they ask for decides which
+    rule applies (a decision, or whether the volunteer came)."""
+    if target in (Application.Status.ACCEPTED, Application.Status.REFUSED):
+        return decide(application_id, manager, target == Application.Status.ACCEPTED, reason, text)
+    return mark_attendance(application_id, manager, target == Application.Status.DONE)
+
+
 def mark_attendance(application_id: int, manager, happened: bool) -> Application:
     """After the mission: did the accepted volunteer come? Either way the application is no
     longer active, so the count is refreshed (mission locked first, as everywhere), and while
@@ -274,7 +263,7 @@ def mark_attendance(application_id: int, manager, happened: bool) -> Application
         mission_id = Application.objects.values_list("mission_id", flat=True).get(pk=application_id)
         mission = Mission.objects.select_for_update().get(pk=mission_id)
         application = Application.objects.select_for_update().get(pk=application_id)
-        role = mission_role(manager, mission) or ""
+        role = role_for(manager, mission.organisation) or ""
         target = Application.Status.DONE if happened else Application.Status.NO_SHOW
         set_status(application, target, role)
         recount(mission)
@@ -295,15 +284,12 @@ def cancel(application_id: int, volunteer, reason: str = "") -> Application:
         mission = Mission.objects.select_for_update().get(pk=application.mission_id)
         application = Application.objects.select_for_update().get(pk=application_id)
         set_status(application, Application.Status.CANCELLED, VOLUNTEER, reason_text=reason)
-        for membership in mission.organisation.memberships.select_related("user"):
-            notify(
-                membership.user,
-                mission,
-                "application",
-                f"application-cancelled:{application.pk}:{membership.user_id}",
-                event="cancelled",
-                applicant=volunteer.get_full_name(),
-            )
+        notify_team(
+            mission,
+            f"application-cancelled:{application.pk}",
+            event="cancelled",
+            applicant=volunteer.get_full_name(),
+        )
         recount(mission)
         promote(mission)
     return application
@@ -359,21 +345,41 @@ def _notify_accepted(day, event: str, **dates) -> int:
     return count
 
 
+def mission_site(mission: Mission):
+    """The portal a mission's emails link to."""
+    return mission.sites.order_by("pk").first() or mission.organisation.site
+
+
+def about(mission: Mission) -> dict:
+    """What every email about a mission may say of it."""
+    return {
+        "mission": mission.title,
+        "organisation": mission.organisation.name,
+        "start_date": mission.start_date.isoformat() if mission.start_date else "",
+    }
+
+
 def notify(user, mission: Mission, template: str, key: str, **context) -> None:
-    site = mission.sites.order_by("pk").first() or mission.organisation.site
+    """An email about `mission` to one person (a volunteer)."""
     queue_email(
         to=user.email,
         template=template,
         idempotency_key=key,
-        site=site,
+        site=mission_site(mission),
         language=getattr(user, "language", "fr"),
-        context={
-            "first_name": user.first_name,
-            "mission": mission.title,
-            "organisation": mission.organisation.name,
-            "start_date": mission.start_date.isoformat() if mission.start_date else "",
-            **context,
-        },
+        context={"first_name": user.first_name, **about(mission), **context},
+    )
+
+
+def notify_team(mission: Mission, key: str, **context) -> None:
+    """An email about an application to `mission`, to each of its organisation's managers."""
+    email_team(
+        mission.organisation,
+        "application",
+        key,
+        site=mission_site(mission),
+        **about(mission),
+        **context,
     )
 
 
@@ -381,7 +387,7 @@ def withdraw_volunteer(volunteer) -> int:
     """A volunteer leaves (account deleted): each open application is cancelled as if they
     had cancelled it (place freed, waiting list promoted, managers told), then what they wrote
     and their name in the managers' emails are erased. Returns how many were cancelled."""
-    still_open = (*Application.ACTIVE, Application.Status.WAITLISTED)
+    still_open = APPLICATION.sources(Application.Status.CANCELLED, role=VOLUNTEER)
     cancelled = list(
         Application.objects.filter(volunteer=volunteer, status__in=still_open).values_list(
             "pk", flat=True

@@ -5,6 +5,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Mission
+from .tasks import geocode
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ def geocode_when_the_place_changes(sender, instance, created, **kwargs):
         return  # given with its coordinates (imports, demo)
 
     def enqueue():
-        from .tasks import geocode
-
         try:
             geocode.apply_async(args=[instance.pk], retry=False)
         except Exception:  # broker down: the mission is saved; geocode it later

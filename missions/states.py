@@ -1,34 +1,39 @@
-from portal.workflow import Workflow
+from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER, Workflow
 
-MANAGER, MODERATOR, SYSTEM, VOLUNTEER = "manager", "moderator", "system", "volunteer"
+from .models import Application, Mission
+
+M, A = Mission.Status, Application.Status
+
+# What a moderator decides about a submitted mission (the team is emailed).
+DECISIONS = (M.VALIDATED, M.REFUSED)
 
 MISSION = Workflow(
     "mission",
     {
-        ("draft", "submitted"): {MANAGER},
-        ("submitted", "draft"): {MANAGER},  # withdrawn to edit
-        ("validated", "submitted"): {MANAGER},  # its content edited: moderated again
-        ("refused", "submitted"): {MANAGER},
-        ("submitted", "validated"): {MODERATOR},
-        ("submitted", "refused"): {MODERATOR},
-        ("validated", "closed"): {MANAGER, MODERATOR, SYSTEM},  # SYSTEM: after the end date
-        ("draft", "cancelled"): {MANAGER},
-        ("submitted", "cancelled"): {MANAGER, MODERATOR},
-        ("validated", "cancelled"): {MANAGER, MODERATOR},
+        (M.DRAFT, M.SUBMITTED): {MANAGER},
+        (M.SUBMITTED, M.DRAFT): {MANAGER},  # withdrawn to edit
+        (M.VALIDATED, M.SUBMITTED): {SYSTEM},  # its content edited: moderated again
+        (M.REFUSED, M.SUBMITTED): {MANAGER},
+        (M.SUBMITTED, M.VALIDATED): {MODERATOR},
+        (M.SUBMITTED, M.REFUSED): {MODERATOR},
+        (M.VALIDATED, M.CLOSED): {MANAGER, MODERATOR, SYSTEM},  # SYSTEM: after the end date
+        (M.DRAFT, M.CANCELLED): {MANAGER},
+        (M.SUBMITTED, M.CANCELLED): {MANAGER, MODERATOR},
+        (M.VALIDATED, M.CANCELLED): {MANAGER, MODERATOR},
     },
 )
 
 APPLICATION = Workflow(
     "application",
     {
-        ("pending", "accepted"): {MANAGER},
-        ("pending", "refused"): {MANAGER},
-        ("waitlisted", "refused"): {MANAGER},
-        ("waitlisted", "pending"): {SYSTEM},  # promoted when a place frees
-        ("pending", "cancelled"): {VOLUNTEER},
-        ("waitlisted", "cancelled"): {VOLUNTEER},
-        ("accepted", "cancelled"): {VOLUNTEER},
-        ("accepted", "done"): {MANAGER, SYSTEM},
-        ("accepted", "no_show"): {MANAGER},
+        (A.PENDING, A.ACCEPTED): {MANAGER},
+        (A.PENDING, A.REFUSED): {MANAGER},
+        (A.WAITLISTED, A.REFUSED): {MANAGER},
+        (A.WAITLISTED, A.PENDING): {SYSTEM},  # promoted when a place frees
+        (A.PENDING, A.CANCELLED): {VOLUNTEER},
+        (A.WAITLISTED, A.CANCELLED): {VOLUNTEER},
+        (A.ACCEPTED, A.CANCELLED): {VOLUNTEER},
+        (A.ACCEPTED, A.DONE): {MANAGER, SYSTEM},
+        (A.ACCEPTED, A.NO_SHOW): {MANAGER},
     },
 )

@@ -5,6 +5,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .geocoding import GeocodingUnavailable, geocode_mission
+from .services import close_ended, follow_up, remind
 
 logger = logging.getLogger(__name__)
 
@@ -24,22 +25,16 @@ def geocode(mission_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def close_ended_missions() -> int:
-    from .services import close_ended
-
     return close_ended(timezone.localdate())
 
 
 @shared_task(ignore_result=True)
 def send_reminders() -> int:
     """The day before: accepted volunteers are reminded of their mission."""
-    from .services import remind
-
     return remind(timezone.localdate() + timedelta(days=1))
 
 
 @shared_task(ignore_result=True)
 def send_followups() -> int:
     """The day after: "did it happen?" to accepted volunteers."""
-    from .services import follow_up
-
     return follow_up(timezone.localdate() - timedelta(days=1))

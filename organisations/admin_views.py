@@ -19,12 +19,17 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 from wagtail.models import Site
 
+from accounts.models import User
 from missions import services as mission_services
 from missions.models import Application, Mission
-from portal.workflow import TransitionNotAllowed
+from missions.states import DECISIONS as MISSION_DECISIONS
+from missions.states import MISSION
+from portal.workflow import MODERATOR, TransitionNotAllowed
 
 from . import services
 from .models import Organisation
+from .states import DECISIONS as ORGANISATION_DECISIONS
+from .states import ORGANISATION
 
 
 def moderated_sites(user):
@@ -34,12 +39,20 @@ def moderated_sites(user):
 
 
 class ReasonForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("validated", "validated"), ("refused", "refused")])
+    """A moderator's decision (the workflow's DECISIONS); a refusal says why."""
+
+    decision = forms.ChoiceField()
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, decisions, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(statuses.choices)
+        self.fields["decision"].choices = [(d, labels[d]) for d in decisions]
+        self.refused = statuses.REFUSED
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") == "refused" and not data.get("reason", "").strip():
+        if data.get("decision") == self.refused and not data.get("reason", "").strip():
             self.add_error("reason", _("Say why, the organisation will read it."))
         return data
 
@@ -53,6 +66,7 @@ def queue_queryset(model, site_field: str, user):
 
 class QueueIndexView(generic.IndexView):
     site_field = "site"
+    waiting = ()
 
     def get_base_queryset(self):
         scoped = queue_queryset(self.model, self.site_field, self.request.user)
@@ -60,7 +74,7 @@ class QueueIndexView(generic.IndexView):
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if instance.status == "submitted":
+        if instance.status in self.waiting:
             url = reverse(f"{self.model._meta.model_name}_queue:moderate", args=[instance.pk])
             buttons.append(ListingButton(_("Moderate"), url=url, icon_name="tick", priority=1))
         return buttons
@@ -86,9 +100,18 @@ class QueueViewSet(ModelViewSet):
     list_filter = ["status"]
     form_fields = ["status"]  # unused: no add or edit view
 
+    @classmethod
+    def waiting(cls) -> list[str]:
+        """What waits for a moderator: what they may both validate and refuse."""
+        return cls.workflow.sources(*cls.decisions, role=MODERATOR)
+
     def get_index_view_kwargs(self, **kwargs):
         return super().get_index_view_kwargs(
-            add_url_name=None, edit_url_name=None, site_field=self.site_field, **kwargs
+            add_url_name=None,
+            edit_url_name=None,
+            site_field=self.site_field,
+            waiting=self.waiting(),
+            **kwargs,
         )
 
     def get_inspect_view_kwargs(self, **kwargs):
@@ -107,7 +130,11 @@ class QueueViewSet(ModelViewSet):
 
     def moderate_view(self, request, pk):
         obj = self.scoped(request, pk)  # another tenant's item: 404
-        form = ReasonForm(request.POST or None)
+        form = ReasonForm(
+            request.POST or None,
+            decisions=self.decisions,
+            statuses=self.model.Status,
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 self.decide(obj, form.cleaned_data["decision"], request.user,
@@ -131,6 +158,7 @@ class OrganisationQueue(QueueViewSet):
     icon = "group"
     menu_label = gettext_lazy("Organisations")
     menu_order = 210
+    workflow, decisions = ORGANISATION, ORGANISATION_DECISIONS
     search_fields = ["name", "rna", "siret", "city"]
     list_display = ["name", "type", "city", "status", Column("site", label=gettext_lazy("site")),
                     DateColumn("created_at", label=gettext_lazy("created at"))]  # fmt: skip
@@ -145,6 +173,7 @@ class MissionQueue(QueueViewSet):
     icon = "tasks"
     menu_label = gettext_lazy("Missions")
     menu_order = 211
+    workflow, decisions = MISSION, MISSION_DECISIONS
     site_field = "organisation__site"
     search_fields = ["title", "city"]
     list_display = [
@@ -170,8 +199,6 @@ class ModerationPanel(Component):
         self.request = request
 
     def get_context_data(self, parent_context=None):
-        from accounts.models import User
-
         sites = moderated_sites(self.request.user)
         since = timezone.now() - timedelta(days=13)
         signups = dict(
@@ -186,10 +213,10 @@ class ModerationPanel(Component):
         peak = max([*signups.values(), *applications.values(), 1])
         return {
             "organisations": Organisation.objects.filter(
-                site__in=sites, status="submitted"
+                site__in=sites, status__in=OrganisationQueue.waiting()
             ).count(),
             "missions": Mission.objects.filter(
-                organisation__site__in=sites, status="submitted"
+                organisation__site__in=sites, status__in=MissionQueue.waiting()
             ).count(),
             "rows": [(day, signups.get(day, 0), applications.get(day, 0)) for day in days],
             "peak": peak,

@@ -1,7 +1,9 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Application, Mission
+from missions.services import allowed_sites
 
 from .models import Organisation
 
@@ -38,8 +40,6 @@ class MissionForm(forms.ModelForm):
         }
 
     def __init__(self, *args, organisation=None, **kwargs):
-        from missions.services import allowed_sites
-
         super().__init__(*args, **kwargs)
         self.fields["sites"].required = False  # none chosen: the organisation's portal
         if organisation is not None:
@@ -52,8 +52,6 @@ class MissionForm(forms.ModelForm):
         return value
 
     def clean_start_date(self):
-        from django.utils import timezone
-
         value = self.cleaned_data["start_date"]
         changed = "start_date" in self.changed_data
         if value and changed and value < timezone.localdate():
@@ -66,9 +64,16 @@ class InvitationForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    ACTIONS = [("accept", _("Accept")), ("refuse", _("Refuse")), ("done", _("Came")),
-               ("no_show", _("Did not come"))]  # fmt: skip
-    action = forms.ChoiceField(choices=ACTIONS)
+    """A manager's action on applications; `cleaned_data["target"]` is the status it asks the
+    workflow for (missions.services.act checks each application against it)."""
+
+    ACTIONS = {
+        "accept": (Application.Status.ACCEPTED, _("Accept")),
+        "refuse": (Application.Status.REFUSED, _("Refuse")),
+        "done": (Application.Status.DONE, _("Came")),
+        "no_show": (Application.Status.NO_SHOW, _("Did not come")),
+    }
+    action = forms.ChoiceField(choices=[(name, label) for name, (_t, label) in ACTIONS.items()])
     applications = forms.ModelMultipleChoiceField(queryset=None)
     reason = forms.ChoiceField(
         choices=[("", "")] + list(Application.RefusalReason.choices),
@@ -79,3 +84,9 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, mission=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["applications"].queryset = mission.applications.all()
+
+    def clean(self):
+        data = super().clean()
+        if "action" in data:
+            data["target"] = self.ACTIONS[data["action"]][0]
+        return data

@@ -3,19 +3,21 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from wagtail.models import Site
 
 from emails.outbox import queue_email
 from portal.slugs import save_with_unique_slug
+from portal.workflow import MANAGER, MODERATOR
 from tenants.models import PortalGroup
 from tenants.portals import portal_group
 
 from .models import Invitation, Membership, Organisation, invitation_expiry
-from .states import MANAGER, MODERATOR, ORGANISATION
+from .states import DECISIONS, ORGANISATION
 
 
 def moderators_group_name(site: Site) -> str:
@@ -34,8 +36,6 @@ def is_moderator(user, site: Site) -> bool:
 
 
 def ensure_moderators_group(site: Site) -> Group:
-    from django.contrib.auth.models import Permission
-
     group = portal_group(site, PortalGroup.Role.MODERATORS, moderators_group_name(site))
     group.permissions.add(
         Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
@@ -74,6 +74,37 @@ def create(*, site: Site, creator, **fields) -> Organisation:
     return organisation
 
 
+def email_team(organisation: Organisation, template: str, key: str, /, *, site, **context):
+    """One email to each manager of `organisation`. `key` names the change and the member is
+    added to it: every manager is told, once per change, and a later change is a new email."""
+    for membership in organisation.memberships.select_related("user"):
+        user = membership.user
+        queue_email(
+            to=user.email,
+            template=template,
+            idempotency_key=f"{key}:{user.pk}",
+            site=site,
+            language=user.language,
+            context={"first_name": user.first_name, **context},
+        )
+
+
+def notify_decision(organisation, subject, kind: str, reason: str, changed_at, /, **context):
+    """A moderator's decision on `subject` (the organisation or one of its missions), told
+    to the organisation's team; keyed by the moment of the change, so a second refusal after
+    a resubmission is a new email."""
+    key = f"{kind}-{subject.status}:{subject.pk}:{changed_at.timestamp()}"
+    email_team(
+        organisation,
+        "moderation",
+        key,
+        kind=kind,
+        decision=subject.status,
+        reason=reason,
+        **context,
+    )
+
+
 @transaction.atomic
 def move(organisation: Organisation, target: str, user, reason: str = "") -> Organisation:
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
@@ -83,22 +114,16 @@ def move(organisation: Organisation, target: str, user, reason: str = "") -> Org
     if target == Organisation.Status.REFUSED:
         organisation.refusal_reason = reason
     organisation.save(update_fields=["status", "status_changed_at", "refusal_reason"])
-    if target in (Organisation.Status.VALIDATED, Organisation.Status.REFUSED):
-        for membership in organisation.memberships.select_related("user"):
-            queue_email(
-                to=membership.user.email,
-                template="moderation",
-                idempotency_key=f"organisation-{target}:{organisation.pk}:{organisation.status_changed_at.timestamp()}:{membership.user_id}",
-                site=organisation.site,
-                language=membership.user.language,
-                context={
-                    "first_name": membership.user.first_name,
-                    "subject_name": organisation.name,
-                    "kind": "organisation",
-                    "decision": target,
-                    "reason": reason,
-                },
-            )
+    if target in DECISIONS:
+        notify_decision(
+            organisation,
+            organisation,
+            "organisation",
+            reason,
+            organisation.status_changed_at,
+            site=organisation.site,
+            subject_name=organisation.name,
+        )
     return organisation
 
 
@@ -112,16 +137,19 @@ def invite(organisation: Organisation, email: str, invited_by) -> Invitation:
 
 
 def send_invitation(invitation: Invitation, sender, idempotency_key: str) -> None:
+    language = getattr(sender, "language", "fr")
+    with translation.override(language):
+        path = reverse("organisations:invitation", args=[invitation.token])
     queue_email(
         to=invitation.email,
         template="invitation",
         idempotency_key=idempotency_key,
         site=invitation.organisation.site,
-        language=getattr(sender, "language", "fr"),
+        language=language,
         context={
             "organisation": invitation.organisation.name,
             "invited_by": sender.get_full_name() if sender else "",
-            "action_path": f"/fr/espace-association/invitation/{invitation.token}/",
+            "action_path": path,
         },
     )
 

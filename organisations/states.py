@@ -1,15 +1,20 @@
-from portal.workflow import Workflow
+from portal.workflow import MANAGER, MODERATOR, Workflow
 
-MANAGER, MODERATOR, SYSTEM = "manager", "moderator", "system"
+from .models import Organisation
+
+S = Organisation.Status
+
+# What a moderator decides about a submitted organisation (the team is emailed).
+DECISIONS = (S.VALIDATED, S.REFUSED)
 
 ORGANISATION = Workflow(
     "organisation",
     {
-        ("draft", "submitted"): {MANAGER},
-        ("refused", "submitted"): {MANAGER},  # after corrections
-        ("submitted", "validated"): {MODERATOR},
-        ("submitted", "refused"): {MODERATOR},
-        ("validated", "suspended"): {MODERATOR},
-        ("suspended", "validated"): {MODERATOR},
+        (S.DRAFT, S.SUBMITTED): {MANAGER},
+        (S.REFUSED, S.SUBMITTED): {MANAGER},  # after corrections
+        (S.SUBMITTED, S.VALIDATED): {MODERATOR},
+        (S.SUBMITTED, S.REFUSED): {MODERATOR},
+        (S.VALIDATED, S.SUSPENDED): {MODERATOR},
+        (S.SUSPENDED, S.VALIDATED): {MODERATOR},
     },
 )

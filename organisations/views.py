@@ -18,10 +18,19 @@ from django.views.decorators.http import require_POST
 from accounts import ratelimits
 from missions import services as mission_services
 from missions.models import Application, Mission
+from portal.workflow import MANAGER
 
 from . import exports, services
 from .forms import DecisionForm, InvitationForm, MissionForm, OrganisationForm
 from .models import Organisation
+from .states import ORGANISATION
+
+# The application counts each mission row of the dashboard shows.
+DASHBOARD_COUNTS = (
+    Application.Status.PENDING,
+    Application.Status.WAITLISTED,
+    Application.Status.ACCEPTED,
+)
 
 
 def my_organisation(request, org_id) -> Organisation:
@@ -60,9 +69,10 @@ def home(request):
 def dashboard(request, org_id):
     organisation = my_organisation(request, org_id)
     missions = organisation.missions.annotate(
-        pending=Count("applications", filter=Q(applications__status="pending")),
-        waitlisted=Count("applications", filter=Q(applications__status="waitlisted")),
-        accepted=Count("applications", filter=Q(applications__status="accepted")),
+        **{
+            status.value: Count("applications", filter=Q(applications__status=status))
+            for status in DASHBOARD_COUNTS
+        }
     ).order_by("-created_at")
     counters = dict(
         Application.objects.filter(mission__organisation=organisation)
@@ -72,7 +82,14 @@ def dashboard(request, org_id):
     return render(
         request,
         "organisations/dashboard.html",
-        {"organisation": organisation, "missions": missions, "counters": counters},
+        {
+            "organisation": organisation,
+            "missions": missions,
+            "counters": counters,
+            "can_submit": ORGANISATION.allowed(
+                organisation.status, Organisation.Status.SUBMITTED, MANAGER
+            ),
+        },
     )
 
 
@@ -144,18 +161,15 @@ def applicants(request, org_id, mission_id):
             messages.error(request, _("Choose applications and an action."))
         else:
             done = 0
-            action = form.cleaned_data["action"]
             for application in form.cleaned_data["applications"]:
                 try:
-                    if action in ("done", "no_show"):
-                        mission_services.mark_attendance(
-                            application.pk, request.user, action == "done"
-                        )
-                    else:
-                        mission_services.decide(
-                            application.pk, request.user, action == "accept",
-                            form.cleaned_data["reason"], form.cleaned_data["text"],
-                        )  # fmt: skip
+                    mission_services.act(
+                        application.pk,
+                        request.user,
+                        form.cleaned_data["target"],
+                        form.cleaned_data["reason"],
+                        form.cleaned_data["text"],
+                    )
                     done += 1
                 except PermissionDenied:
                     pass  # not in a state that allows it: skipped
@@ -169,6 +183,7 @@ def applicants(request, org_id, mission_id):
             "mission": mission,
             "applications": applicants_queryset(mission, request)[:500],
             "statuses": Application.Status.choices,
+            "actions": DecisionForm.base_fields["action"].choices,
             "reasons": Application.RefusalReason.choices,
         },
     )

@@ -1,6 +1,6 @@
 from wagtail import hooks
 
-from .admin_views import MissionQueue, ModerationPanel, OrganisationQueue
+from .admin_views import MissionQueue, ModerationPanel, OrganisationQueue, moderated_sites
 
 
 @hooks.register("register_admin_viewset")
@@ -10,7 +10,5 @@ def register_queues():
 
 @hooks.register("construct_homepage_panels")
 def add_moderation_panel(request, panels):
-    from .admin_views import moderated_sites
-
     if moderated_sites(request.user):
         panels.append(ModerationPanel(request))

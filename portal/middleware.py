@@ -4,6 +4,9 @@ import html
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.defaults import permission_denied
 
 
 def client_ip(meta: dict, trusted_proxy_count: int) -> str:
@@ -61,10 +64,6 @@ class AdminPermissionDeniedMiddleware:
         response = self.get_response(request)
         if response.status_code != 302 or not request.path_info.startswith("/admin/"):
             return response
-        from django.urls import reverse
-        from django.utils.translation import gettext
-        from django.views.defaults import permission_denied
-
         if response.url != reverse("wagtailadmin_home"):
             return response
         storage = getattr(request, "_messages", None)

@@ -10,6 +10,8 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
 from wagtail.contrib.frontend_cache.backends import CloudflareBackend as WagtailCloudflare
 from wagtail.contrib.frontend_cache.utils import PurgeBatch
 from wagtail.models import Page, Site
@@ -51,7 +53,9 @@ def site_urls(site: Site) -> list[str]:
             if url:
                 urls.append(url)
     base = site.root_url
-    urls += [f"{base}/{lang}/inscription/" for lang, _ in settings.LANGUAGES]
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            urls.append(base + reverse("accounts:signup"))
     urls += [f"{base}/sitemap.xml", f"{base}/robots.txt"]
     return urls
 

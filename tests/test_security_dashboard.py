@@ -8,6 +8,7 @@ from emails.models import OutboundEmail
 from missions import services
 from missions.models import Application, Mission
 from organisations.models import Membership, Organisation
+from organisations.services import role_for
 from tests import factories as make
 from tests.factories import client_for
 
@@ -145,7 +146,7 @@ def test_a_mission_cannot_go_to_a_portal_whose_moderators_never_see_it(team, dem
     assert list(mission.sites.all()) == [organisation.site]
     # The moderators who see it in their queue are the ones of the portals that show it.
     moderator = make.moderator(demo["localhost"])
-    assert services.mission_role(moderator, mission) == "moderator"
+    assert role_for(moderator, mission.organisation) == "moderator"
     # An edit cannot add the other portal either.
     edit = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/"
     assert client.post(edit, mission_data(mission, sites=[other.pk])).status_code == 400

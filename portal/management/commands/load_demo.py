@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from organisations.models import Membership, Organisation
 from portal.demo import ensure_user, load_demo
 from portal.demo_data import PORTALS
 from tenants.portals import editors_group
@@ -30,7 +31,6 @@ class Command(BaseCommand):
             editor.groups.add(editors_group(site))
             if editor_created:
                 self.stdout.write(f"    editor: {editor.email} / {password}")
-        from organisations.models import Membership, Organisation
 
         manager, manager_created = ensure_user("association@localhost", password)
         for organisation in Organisation.objects.filter(slug="banque-alimentaire-rhone"):
