@@ -124,10 +124,13 @@ def enrol(request):
         messages.success(request, _("Two-factor sign-in is on for your account."))
         return redirect(next_url(request))
     context = {
-        "form": form, "step": "enrol", "next": next_url(request),
-        "qr_svg": staff.qr_svg(device), "secret": staff.secret_base32(device),
+        "form": form,
+        "step": "enrol",
+        "next": next_url(request),
+        "qr_svg": staff.qr_svg(device),
+        "secret": staff.secret_base32(device),
         "required": staff.requires_two_factor(user),
-    }  # fmt: skip
+    }
     page = render(request, "accounts/staff_two_factor.html", context, status=status)
     return ratelimits.answer(page, form)
 

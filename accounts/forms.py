@@ -104,13 +104,17 @@ INTERESTS = [
 
 class ProfileForm(forms.ModelForm):
     availability = forms.MultipleChoiceField(
-        label=_("Availability"), choices=AVAILABILITY, required=False,
+        label=_("Availability"),
+        choices=AVAILABILITY,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     interests = forms.MultipleChoiceField(
-        label=_("Domains of interest"), choices=INTERESTS, required=False,
+        label=_("Domains of interest"),
+        choices=INTERESTS,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
 
     class Meta:
         from .models import User
@@ -154,7 +158,9 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class OTPCodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code from your authenticator app"), max_length=10,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "autofocus": True}),
-    )  # fmt: skip
+        label=_("Code from your authenticator app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

@@ -10,9 +10,13 @@ from . import staff
 # What an unverified session may reach under /admin/: signing in and out, the second step,
 # password reset, and the static bits the login page needs.
 OPEN_ADMIN_PATHS = (
-    "/admin/login/", "/admin/logout/", "/admin/2fa/", "/admin/password_reset/",
-    "/admin/sprite/", "/admin/jsi18n/",
-)  # fmt: skip
+    "/admin/login/",
+    "/admin/logout/",
+    "/admin/2fa/",
+    "/admin/password_reset/",
+    "/admin/sprite/",
+    "/admin/jsi18n/",
+)
 
 
 class StaffTwoFactorMiddleware:

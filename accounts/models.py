@@ -37,9 +37,13 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
     signup_site = models.ForeignKey(
-        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Site,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("signed up on"),
-    )  # fmt: skip
+    )
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)

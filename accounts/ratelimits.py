@@ -147,7 +147,7 @@ def check_password_login(request, username: str) -> Limited | None:
             settings.LOGIN_RATE_PER_ACCOUNT_IP,
             f"{account}|{ip}",
             increment=False,
-        )  # fmt: skip
+        )
         or check(
             request, "login-account", settings.LOGIN_RATE_PER_ACCOUNT, account, increment=False
         )

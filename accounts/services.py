@@ -47,8 +47,9 @@ LINK_VIEWS = {
 }
 
 
-def queue_link_email(user, template, purpose, key, site, language, *, to=None, fresh=False,
-                     **context):  # fmt: skip
+def queue_link_email(
+    user, template, purpose, key, site, language, *, to=None, fresh=False, **context
+):
     """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`."""
     with translation.override(language):
         path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose, site)])
@@ -69,9 +70,13 @@ def send_totp_enrolment_link(user: User, site: Site, language: str) -> None:
     window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
     with transaction.atomic():
         queue_link_email(
-            user, "totp_enrolment", "totp-enrol", f"totp-enrolment:{user.pk}:{window}", site,
+            user,
+            "totp_enrolment",
+            "totp-enrol",
+            f"totp-enrolment:{user.pk}:{window}",
+            site,
             language,
-        )  # fmt: skip
+        )
 
 
 def signup(*, site: Site, language: str, data: dict) -> SignupResult:
@@ -103,19 +108,28 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
         with transaction.atomic():
             user.save(force_insert=True)
             queue_link_email(
-                user, "account_confirmation", "confirm", f"signup-confirmation:{user.pk}",
-                site, language, fresh=True,
+                user,
+                "account_confirmation",
+                "confirm",
+                f"signup-confirmation:{user.pk}",
+                site,
+                language,
+                fresh=True,
                 valid_hours=settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
-            )  # fmt: skip
+            )
     except IntegrityError:
         # Taken, possibly by a concurrent request that has just committed.
         existing = User.objects.get(email=email)
         window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
         with transaction.atomic():
             queue_link_email(
-                existing, "account_exists", "login", f"signup-existing:{existing.pk}:{window}",
-                site, language,
-            )  # fmt: skip
+                existing,
+                "account_exists",
+                "login",
+                f"signup-existing:{existing.pk}:{window}",
+                site,
+                language,
+            )
         return SignupResult(existing, created=False)
     return SignupResult(user, created=True)
 
@@ -138,9 +152,14 @@ def send_signin_link(*, email: str, site: Site, language: str) -> bool:
     window = int(time.time() // 60)
     with transaction.atomic():
         queue_link_email(
-            user, "signin_link", "login", f"signin-link:{user.pk}:{window}", site, language,
+            user,
+            "signin_link",
+            "login",
+            f"signin-link:{user.pk}:{window}",
+            site,
+            language,
             valid_minutes=settings.ACCOUNT_SIGNIN_LINK_MAX_AGE // 60,
-        )  # fmt: skip
+        )
     return True
 
 
@@ -167,9 +186,12 @@ def notify_old_address(user: User, old_email: str, new_email: str, stage: str, s
         ),
         site=site,
         language=language,
-        context={"first_name": user.first_name, "new_email": mask_email(new_email),
-                 "changed": stage == "changed"},
-    )  # fmt: skip
+        context={
+            "first_name": user.first_name,
+            "new_email": mask_email(new_email),
+            "changed": stage == "changed",
+        },
+    )
 
 
 def request_email_change(user: User, new_email: str, site: Site, language: str) -> None:
@@ -178,10 +200,14 @@ def request_email_change(user: User, new_email: str, site: Site, language: str) 
         user.pending_email = normalize_email(new_email)
         user.save(update_fields=["pending_email"])
         queue_link_email(
-            user, "email_change", "change-email",
+            user,
+            "email_change",
+            "change-email",
             f"email-change:{user.pk}:{int(time.time())}:{digest(user.pending_email)}",
-            site, language, to=user.pending_email,
-        )  # fmt: skip
+            site,
+            language,
+            to=user.pending_email,
+        )
         notify_old_address(user, user.email, user.pending_email, "requested", site, language)
 
 
@@ -291,10 +317,14 @@ def purge_unconfirmed(older_than_days: int | None = None, chunk: int = 1000) -> 
     while True:
         rows = list(
             User.objects.filter(
-                signed_up_publicly=True, email_confirmed_at__isnull=True, date_joined__lt=cutoff,
-                is_staff=False, is_superuser=False, groups=None,
+                signed_up_publicly=True,
+                email_confirmed_at__isnull=True,
+                date_joined__lt=cutoff,
+                is_staff=False,
+                is_superuser=False,
+                groups=None,
             ).values_list("pk", "email")[:chunk]
-        )  # fmt: skip
+        )
         if not rows:
             return total
         ids, emails = zip(*rows, strict=True)

@@ -18,11 +18,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 # A group that can moderate: the per-portal "Modérateurs · …" groups get these permissions
 # (organisations.services.ensure_moderators_group); Wagtail's stock "Moderators" too.
 MODERATION = (
-    Q(permissions__content_type__app_label="organisations",
-      permissions__codename="change_organisation")
+    Q(
+        permissions__content_type__app_label="organisations",
+        permissions__codename="change_organisation",
+    )
     | Q(permissions__content_type__app_label="missions", permissions__codename="change_mission")
     | Q(name="Moderators")
-)  # fmt: skip
+)
 
 
 def is_staff_account(user) -> bool:

@@ -22,10 +22,16 @@ def state(user: User) -> str:
     raw = "|".join(
         str(v)
         for v in (
-            user.pk, user.email, user.email_confirmed_at, user.last_login, user.pending_email,
-            user.password, user.is_active, user.auth_epoch,
+            user.pk,
+            user.email,
+            user.email_confirmed_at,
+            user.last_login,
+            user.pending_email,
+            user.password,
+            user.is_active,
+            user.auth_epoch,
         )
-    )  # fmt: skip
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 

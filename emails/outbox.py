@@ -33,9 +33,13 @@ def queue_email(
         # The caller knows the key cannot exist yet (it names a row created in this same
         # transaction): skip the savepoint, two round trips less on the signup path.
         email = OutboundEmail.objects.create(
-            to_email=to.strip(), template=template, idempotency_key=idempotency_key,
-            site=site, language=language, context=context or {},
-        )  # fmt: skip
+            to_email=to.strip(),
+            template=template,
+            idempotency_key=idempotency_key,
+            site=site,
+            language=language,
+            context=context or {},
+        )
         transaction.on_commit(kick, robust=True)
         return email
     try:
@@ -63,8 +67,10 @@ def purge_finished(older_than_days: int | None = None, chunk: int = 5000) -> int
     days = older_than_days or settings.EMAIL_RETENTION_DAYS
     cutoff = timezone.now() - timedelta(days=days)
     finished = (
-        OutboundEmail.Status.SENT, OutboundEmail.Status.FAILED, OutboundEmail.Status.SUPPRESSED,
-    )  # fmt: skip
+        OutboundEmail.Status.SENT,
+        OutboundEmail.Status.FAILED,
+        OutboundEmail.Status.SUPPRESSED,
+    )
     total = 0
     while True:
         ids = list(

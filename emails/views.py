@@ -81,10 +81,21 @@ class OutboxViewSet(ModelViewSet):
         DateColumn("sent_at", label=gettext_lazy("sent at")),
     ]
     inspect_view_fields = [
-        "to_email", "template", "language", "site", "status", "attempts", "last_error",
-        "next_attempt_at", "message_id", "sent_at", "delivery_status", "delivery_updated_at",
-        "idempotency_key", "created_at",
-    ]  # fmt: skip
+        "to_email",
+        "template",
+        "language",
+        "site",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "message_id",
+        "sent_at",
+        "delivery_status",
+        "delivery_updated_at",
+        "idempotency_key",
+        "created_at",
+    ]
     form_fields = ["status"]  # unused: no add or edit view is exposed
 
     def get_index_view_kwargs(self, **kwargs):

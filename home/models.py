@@ -18,9 +18,13 @@ class PortalPage(Page):
     """What every public page shares: SEO image, and the CDN cache headers on serve."""
 
     social_image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("sharing image"),
-    )  # fmt: skip
+    )
     promote_panels = Page.promote_panels + [FieldPanel("social_image")]
 
     class Meta:

@@ -176,8 +176,16 @@ def list_missions(
         )
     cacheable(request, response)
     found = search(request.site, params)
-    return Status(200, {"count": found.count, "page": found.page, "results": found.results,
-                        "facets": found.facets, "degraded": found.degraded})  # fmt: skip
+    return Status(
+        200,
+        {
+            "count": found.count,
+            "page": found.page,
+            "results": found.results,
+            "facets": found.facets,
+            "degraded": found.degraded,
+        },
+    )
 
 
 @api.get("/missions/{mission_id}", response={200: MissionOut, 404: ErrorOut}, tags=["missions"])
@@ -208,7 +216,7 @@ REFUSAL_STATUS = {
         403: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
-    },  # fmt: skip
+    },
     tags=["applications"],
 )
 def apply(request, mission_id: int, payload: ApplicationIn):

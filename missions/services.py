@@ -60,10 +60,23 @@ def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> 
 # What volunteers read: changing any of it on a validated mission sends it back to moderation.
 # Places and the waiting list are capacity, not content, and apply at once.
 MODERATED_FIELDS = {
-    "title", "description", "domain", "activity", "audience", "is_remote", "address",
-    "postal_code", "city", "start_date", "end_date", "is_recurring", "schedule",
-    "prerequisites", "minimum_age", "sites",
-}  # fmt: skip
+    "title",
+    "description",
+    "domain",
+    "activity",
+    "audience",
+    "is_remote",
+    "address",
+    "postal_code",
+    "city",
+    "start_date",
+    "end_date",
+    "is_recurring",
+    "schedule",
+    "prerequisites",
+    "minimum_age",
+    "sites",
+}
 # What a manager may change; never the status, the counters or the organisation.
 EDITABLE_FIELDS = (MODERATED_FIELDS - {"sites"}) | {"places", "waiting_list"}
 
@@ -117,9 +130,11 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         active = current.active_applications().count()
         if current.places < active:
             raise ValidationError(
-                {"places": _("%(n)d applications are active: keep at least %(n)d places.")
-                 % {"n": active}}
-            )  # fmt: skip
+                {
+                    "places": _("%(n)d applications are active: keep at least %(n)d places.")
+                    % {"n": active}
+                }
+            )
         sites_changed = {s.pk for s in sites} != set(current.sites.values_list("pk", flat=True))
         content_changed = sites_changed or bool(MODERATED_FIELDS.intersection(fields))
         if current.status == Mission.Status.VALIDATED and content_changed:

@@ -137,8 +137,9 @@ class QueueViewSet(ModelViewSet):
         )
         if request.method == "POST" and form.is_valid():
             try:
-                self.decide(obj, form.cleaned_data["decision"], request.user,
-                            form.cleaned_data["reason"])  # fmt: skip
+                self.decide(
+                    obj, form.cleaned_data["decision"], request.user, form.cleaned_data["reason"]
+                )
             except TransitionNotAllowed:
                 messages.error(request, _("This item is not waiting for moderation."))
             else:
@@ -160,8 +161,14 @@ class OrganisationQueue(QueueViewSet):
     menu_order = 210
     workflow, decisions = ORGANISATION, ORGANISATION_DECISIONS
     search_fields = ["name", "rna", "siret", "city"]
-    list_display = ["name", "type", "city", "status", Column("site", label=gettext_lazy("site")),
-                    DateColumn("created_at", label=gettext_lazy("created at"))]  # fmt: skip
+    list_display = [
+        "name",
+        "type",
+        "city",
+        "status",
+        Column("site", label=gettext_lazy("site")),
+        DateColumn("created_at", label=gettext_lazy("created at")),
+    ]
 
     def decide(self, obj, decision, user, reason):
         services.move(obj, decision, user, reason)
@@ -203,12 +210,16 @@ class ModerationPanel(Component):
         since = timezone.now() - timedelta(days=13)
         signups = dict(
             User.objects.filter(date_joined__gte=since, signup_site__in=sites)
-            .annotate(day=TruncDate("date_joined")).values_list("day").annotate(n=Count("pk"))
-        )  # fmt: skip
+            .annotate(day=TruncDate("date_joined"))
+            .values_list("day")
+            .annotate(n=Count("pk"))
+        )
         applications = dict(
             Application.objects.filter(created_at__gte=since, mission__sites__in=sites)
-            .annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("pk"))
-        )  # fmt: skip
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day")
+            .annotate(n=Count("pk"))
+        )
         days = [(since + timedelta(days=i)).date() for i in range(14)]
         peak = max([*signups.values(), *applications.values(), 1])
         return {

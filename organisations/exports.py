@@ -25,9 +25,14 @@ def applicants(applications, fmt: str) -> tuple[bytes | str, str]:
     for application in applications:
         volunteer = application.volunteer
         row = [
-            volunteer.first_name, volunteer.last_name, volunteer.email, volunteer.phone,
-            volunteer.postal_code, application.get_status_display(), application.message,
+            volunteer.first_name,
+            volunteer.last_name,
+            volunteer.email,
+            volunteer.phone,
+            volunteer.postal_code,
+            application.get_status_display(),
+            application.message,
             application.created_at.strftime("%Y-%m-%d %H:%M"),
-        ]  # fmt: skip
+        ]
         dataset.append([neutralise(value) for value in row])
     return dataset.export(fmt), FORMATS[fmt]

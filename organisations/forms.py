@@ -13,8 +13,18 @@ MAX_TEXT = 10_000
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "type", "rna", "siret", "description", "address", "postal_code", "city",
-                  "contact_email", "contact_phone"]  # fmt: skip
+        fields = [
+            "name",
+            "type",
+            "rna",
+            "siret",
+            "description",
+            "address",
+            "postal_code",
+            "city",
+            "contact_email",
+            "contact_phone",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def clean_description(self):
@@ -27,10 +37,26 @@ class OrganisationForm(forms.ModelForm):
 class MissionForm(forms.ModelForm):
     class Meta:
         model = Mission
-        fields = ["title", "description", "domain", "activity", "audience", "is_remote",
-                  "address", "postal_code", "city", "start_date", "end_date", "is_recurring",
-                  "schedule", "places", "waiting_list", "prerequisites", "minimum_age",
-                  "sites"]  # fmt: skip
+        fields = [
+            "title",
+            "description",
+            "domain",
+            "activity",
+            "audience",
+            "is_remote",
+            "address",
+            "postal_code",
+            "city",
+            "start_date",
+            "end_date",
+            "is_recurring",
+            "schedule",
+            "places",
+            "waiting_list",
+            "prerequisites",
+            "minimum_age",
+            "sites",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             "prerequisites": forms.Textarea(attrs={"rows": 3}),

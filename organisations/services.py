@@ -47,7 +47,7 @@ def ensure_moderators_group(site: Site) -> Group:
                 "view_mission",
                 "change_mission",
             ],
-        ),  # fmt: skip
+        ),
     )
     return group
 

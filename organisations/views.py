@@ -56,9 +56,10 @@ def home(request):
         and not ratelimits.refused(form, ratelimits.check_organisation_creation(request))
     ):
         organisation = services.create(
-            site=request.site, creator=request.user,
+            site=request.site,
+            creator=request.user,
             **{f: form.cleaned_data[f] for f in form.Meta.fields},
-        )  # fmt: skip
+        )
         return redirect("organisations:dashboard", org_id=organisation.pk)
     return render(
         request, "organisations/home.html", {"organisations": organisations, "form": form}
@@ -116,10 +117,13 @@ def edit_mission(request, org_id, mission_id=None):
         was_validated = mission is not None and mission.status == Mission.Status.VALIDATED
         try:
             saved = mission_services.save_mission(
-                form.save(commit=False), organisation, request.user,
-                changed=form.changed_data, sites=form.cleaned_data.get("sites"),
+                form.save(commit=False),
+                organisation,
+                request.user,
+                changed=form.changed_data,
+                sites=form.cleaned_data.get("sites"),
                 submit=bool(request.POST.get("submit")),
-            )  # fmt: skip
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -104,8 +104,16 @@ class PortalSettings(BaseSiteSetting):
     reply_to = models.EmailField(_("email reply-to"), blank=True)
 
     # Fields whose every change is written to the switch log.
-    AUDITED = ("public_domain", "requested_domain", "signups_open", "degraded_mode",
-               "banner_message", "banner_level", "sender_name", "reply_to")  # fmt: skip
+    AUDITED = (
+        "public_domain",
+        "requested_domain",
+        "signups_open",
+        "degraded_mode",
+        "banner_message",
+        "banner_level",
+        "sender_name",
+        "reply_to",
+    )
 
     base_form_class = PortalSettingsForm
     panels = [

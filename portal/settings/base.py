@@ -361,9 +361,20 @@ PAGE_CACHE_VERSION_TTL = env.float("PAGE_CACHE_VERSION_TTL", default=1.0)
 # The query parameters public pages read (search pages; a test checks search.missions.SearchForm
 # reads no other): the page cache keys on these only (portal/pagecache.py).
 PAGE_CACHE_QUERY_PARAMS = [
-    "q", "query", "page", "lat", "lng", "radius_km", "postal_code", "domain", "activity",
-    "remote", "date_from", "date_to", "audience",
-]  # fmt: skip
+    "q",
+    "query",
+    "page",
+    "lat",
+    "lng",
+    "radius_km",
+    "postal_code",
+    "domain",
+    "activity",
+    "remote",
+    "date_from",
+    "date_to",
+    "audience",
+]
 # Purge of the CDN (Cloudflare) after publishing or a settings change; off when unset.
 CLOUDFLARE_ZONE_ID = env("CLOUDFLARE_ZONE_ID", default="")
 CLOUDFLARE_API_TOKEN = env("CLOUDFLARE_API_TOKEN", default="")
