@@ -6,6 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
@@ -172,6 +173,10 @@ class Mission(index.Indexed, models.Model):
     def save(self, *args, **kwargs):
         self.description = clean_description(self.description)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        """The canonical page, in the current language (/fr/missions/12-slug/)."""
+        return reverse("mission_slug", kwargs={"pk": self.pk, "slug": self.slug})
 
     def clean(self):
         errors = {}

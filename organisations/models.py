@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
@@ -59,6 +60,10 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        """The public page, in the current language (/fr/organisations/slug/)."""
+        return reverse("organisation", kwargs={"slug": self.slug})
 
     def clean(self):
         errors = {}

@@ -16,7 +16,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts import views as account_views
 from emails.tracking import brevo_tracking
 from home import views as home_views
+from missions import views as mission_views
 from missions.api import api as missions_api
+from organisations import public_views as organisation_views
 from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
@@ -51,6 +53,9 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("search/", search_views.search, name="search"),
     path("missions/", search_views.missions, name="missions"),
+    path("missions/<int:pk>/", mission_views.mission, name="mission"),
+    path("missions/<int:pk>-<slug:slug>/", mission_views.mission, name="mission_slug"),
+    path("organisations/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),
     path("", include(wagtail_urls)),
