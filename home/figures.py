@@ -78,6 +78,8 @@ def open_missions(site, count: int) -> list:
     def highlighted():
         return [
             {
+                "pk": m.pk,
+                "slug": m.slug,
                 "title": m.title,
                 "city": m.city,
                 "organisation": m.organisation.name,
@@ -88,4 +90,5 @@ def open_missions(site, count: int) -> list:
             .order_by("start_date")[:count]
         ]
 
-    return remembered(f"home:missions:{site.pk}:{count}", site, highlighted, [])
+    # The key names the shape: entries cached before missions had pages carry no pk.
+    return remembered(f"home:open-missions:{site.pk}:{count}", site, highlighted, [])

@@ -200,6 +200,7 @@ def get_mission(request, mission_id: int, response: HttpResponse):
 REFUSAL_STATUS = {
     "duplicate": 409,
     "unconfirmed": 403,
+    "too_young": 403,
     "forbidden": 403,
     "closed": 400,
     "full": 400,

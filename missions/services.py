@@ -163,6 +163,19 @@ def close_ended(today) -> int:
 # --- Applications ---------------------------------------------------------------------------
 
 
+def age_on(birth_date, day) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def too_young(volunteer, mission: Mission) -> bool:
+    """Younger than the mission's minimum age on its first day (today if it has begun). An
+    account without a birth date (made in the admin) is not refused: signup requires one."""
+    if volunteer.birth_date is None or not mission.minimum_age:
+        return False
+    day = max(mission.start_date or timezone.localdate(), timezone.localdate())
+    return age_on(volunteer.birth_date, day) < mission.minimum_age
+
+
 def apply(mission_id: int, volunteer, message: str = "") -> Application:
     """Apply, or join the waiting list: never more active applications than places.
 
@@ -181,6 +194,10 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
                 raise ApplicationRefused("closed", "This mission takes no applications.")
             if Application.objects.filter(mission=mission, volunteer=volunteer).exists():
                 raise ApplicationRefused("duplicate", "You already applied to this mission.")
+            if too_young(volunteer, mission):
+                raise ApplicationRefused(
+                    "too_young", f"This mission is open from age {mission.minimum_age}."
+                )
             active = mission.active_applications().count()
             status = Application.Status.PENDING
             if active >= mission.places:

@@ -3,8 +3,10 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.text import Truncator
 
 from missions.models import Mission
+from missions.views import language_urls
 from portal.cache import public_cache
 
 from .models import Organisation
@@ -24,5 +26,13 @@ def organisation(request, slug):
         Mission.objects.public(request.site).filter(organisation=found).order_by("start_date", "pk")
     )
     return TemplateResponse(
-        request, "organisations/organisation.html", {"organisation": found, "missions": missions}
+        request,
+        "organisations/organisation.html",
+        {
+            "organisation": found,
+            "missions": missions,
+            "canonical": request.site.root_url + found.get_absolute_url(),
+            "alternates": language_urls(request.site, found),
+            "summary": Truncator(" ".join(found.description.split())).chars(200),
+        },
     )

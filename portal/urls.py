@@ -10,7 +10,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts import views as account_views
@@ -19,6 +18,7 @@ from home import views as home_views
 from missions import views as mission_views
 from missions.api import api as missions_api
 from organisations import public_views as organisation_views
+from portal import sitemaps
 from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
@@ -39,7 +39,7 @@ urlpatterns = [
     path("admin/", include("accounts.admin_urls")),  # throttled login, two-factor steps
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("sitemap.xml", public_cache(sitemap)),
+    path("sitemap.xml", public_cache(sitemaps.sitemap)),
     path("robots.txt", home_views.robots_txt),
     path(".well-known/security.txt", home_views.security_txt),
 ]
@@ -55,6 +55,7 @@ urlpatterns += i18n_patterns(
     path("missions/", search_views.missions, name="missions"),
     path("missions/<int:pk>/", mission_views.mission, name="mission"),
     path("missions/<int:pk>-<slug:slug>/", mission_views.mission, name="mission_slug"),
+    path("missions/<int:pk>/candidater/", mission_views.apply, name="mission_apply"),
     path("organisations/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),

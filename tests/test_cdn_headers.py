@@ -16,6 +16,8 @@ CACHEABLE_TEMPLATES = [
     ROOT / "portal" / "templates" / "base.html",
     ROOT / "portal" / "templates" / "404.html",
     ROOT / "search" / "templates" / "search" / "search.html",
+    ROOT / "missions" / "templates" / "missions" / "mission.html",
+    ROOT / "organisations" / "templates" / "organisations" / "organisation.html",
     ROOT / "accounts" / "templates" / "accounts" / "signup.html",
     ROOT / "accounts" / "templates" / "accounts" / "_form_fields.html",
 ]

@@ -1,0 +1,167 @@
+""" "Je propose mon aide": the application page, for visitors signed in or not, and the rules
+it shares with the API (missions.services.apply)."""
+
+import datetime
+import re
+from html import unescape
+
+import pytest
+from django.utils import timezone, translation
+
+from emails.models import OutboundEmail
+from missions.models import Application
+from tests import factories as make
+from tests.test_mission_page import Head
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def french():
+    """get_absolute_url() answers in the active language, which a previous request may have
+    left in English."""
+    with translation.override("fr"):
+        yield
+
+
+@pytest.fixture
+def org(demo):
+    return make.organisation(demo["localhost"], name="Les Restos du Quartier")
+
+
+@pytest.fixture
+def mission(org):
+    return make.mission(org, title="Maraude du soir", places=2)
+
+
+def apply_url(mission, language="fr"):
+    return f"/{language}/missions/{mission.pk}/candidater/"
+
+
+def years_ago(years: int, days: int = 0) -> datetime.date:
+    today = timezone.localdate()
+    return today.replace(year=today.year - years) - datetime.timedelta(days=days)
+
+
+def assert_dsfr_form(text):
+    fields = Head(text).fields
+    assert fields
+    for field in fields:
+        assert "fr-input" in field.get("class", "") or "fr-select" in field.get("class", "")
+    assert not re.search(r'<p class="fr-error-text"[^>]*>[^<]+<', text.replace(" hidden>", ">"))
+    assert "fr-input-group--error" not in text
+
+
+def test_signed_out_the_page_offers_to_sign_up_or_in_and_come_back(client, mission):
+    response = client.get(apply_url(mission))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    text = response.text
+    back = f"next=%2Ffr%2Fmissions%2F{mission.pk}%2Fcandidater%2F"
+    assert f'href="/fr/inscription/?{back}"' in text
+    assert f'href="/fr/compte/connexion/?{back}"' in text
+    assert not Application.objects.filter(mission=mission).exists()
+
+
+def test_signed_in_the_form_sends_the_application_and_the_emails(mission, org):
+    manager = make.manager(org)
+    volunteer = make.volunteer()
+    client = make.client_for(volunteer)
+    page = client.get(apply_url(mission))
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert re.search(r'<textarea class="fr-input" id="id_message" name="message"', page.text)
+    assert_dsfr_form(page.text)
+    response = client.post(apply_url(mission), {"message": "Disponible le mardi"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{apply_url(mission)}?sent=1"
+    application = Application.objects.get(mission=mission, volunteer=volunteer)
+    assert application.status == "pending" and application.message == "Disponible le mardi"
+    keys = set(OutboundEmail.objects.values_list("idempotency_key", flat=True))
+    assert f"application-received:{application.pk}" in keys
+    assert f"application-manager:{application.pk}:{manager.pk}" in keys
+    done = client.get(response["Location"]).text
+    assert "Votre proposition d'aide est envoyée" in unescape(done)
+    assert 'href="/fr/espace/candidatures/"' in done
+
+
+def test_a_second_visit_says_already_applied(mission):
+    volunteer = make.volunteer()
+    make.application(mission, volunteer)
+    client = make.client_for(volunteer)
+    text = client.get(apply_url(mission)).text
+    assert "Vous avez déjà proposé votre aide pour cette mission" in text
+    assert "<textarea" not in text
+    again = client.post(apply_url(mission), {"message": "encore"})
+    assert again.status_code == 302 and "sent" not in again["Location"]
+    assert Application.objects.filter(mission=mission, volunteer=volunteer).count() == 1
+
+
+def test_a_full_mission_offers_its_waiting_list_before_applying(mission):
+    make.application(mission)
+    make.application(mission)
+    volunteer = make.volunteer()
+    client = make.client_for(volunteer)
+    text = unescape(client.get(apply_url(mission)).text)
+    assert "vous rejoindrez sa liste d'attente" in text
+    assert "Rejoindre la liste d'attente" in text
+    response = client.post(apply_url(mission), {"message": ""})
+    assert Application.objects.get(mission=mission, volunteer=volunteer).status == "waitlisted"
+    assert "Vous êtes sur la liste d'attente" in unescape(client.get(response["Location"]).text)
+
+
+def test_too_young_is_told_before_and_refused(org):
+    mission = make.mission(org, minimum_age=18)
+    young = make.volunteer(birth_date=years_ago(17))
+    client = make.client_for(young)
+    text = client.get(apply_url(mission)).text
+    assert "Cette mission est ouverte dès 18 ans." in text and "<textarea" not in text
+    response = client.post(apply_url(mission), {"message": "Bonjour"})
+    assert response.status_code == 403
+    assert not Application.objects.filter(mission=mission).exists()
+    adult = make.volunteer(birth_date=years_ago(18))
+    make.client_for(adult).post(apply_url(mission), {"message": ""})
+    assert Application.objects.filter(mission=mission, volunteer=adult).exists()
+
+
+def test_the_age_counts_on_the_missions_first_day(org):
+    start = timezone.localdate() + datetime.timedelta(days=30)
+    mission = make.mission(org, minimum_age=18, start_date=start)
+    almost = make.volunteer(birth_date=years_ago(18, days=-10))  # 18 in ten days
+    make.client_for(almost).post(apply_url(mission), {"message": ""})
+    assert Application.objects.filter(mission=mission, volunteer=almost).exists()
+
+
+def test_an_unconfirmed_address_gets_a_clear_message(mission):
+    unconfirmed = make.user(first_name="Sam")
+    client = make.client_for(unconfirmed)
+    text = unescape(client.get(apply_url(mission)).text)
+    assert "Confirmez d'abord votre adresse e-mail" in text
+    response = client.post(apply_url(mission), {"message": ""})
+    assert response.status_code == 403
+    assert not Application.objects.filter(mission=mission).exists()
+
+
+def test_the_application_page_answers_in_english(mission):
+    client = make.client_for(make.volunteer())
+    text = client.get(apply_url(mission, "en")).text
+    assert "I offer my help" in text and "Send my offer of help" in text
+
+
+def test_the_api_refuses_a_volunteer_under_the_minimum_age(org):
+    mission = make.mission(org, minimum_age=18)
+    client = make.client_for(make.volunteer(birth_date=years_ago(16)), enforce_csrf_checks=True)
+    token = client.get("/api/v1/csrf").json()["csrfToken"]
+    response = client.post(
+        f"/api/v1/missions/{mission.pk}/applications",
+        {"message": ""},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 403 and response.json()["error"] == "too_young"
+    assert not Application.objects.filter(mission=mission).exists()
+
+
+def test_the_form_needs_its_csrf_token(mission):
+    client = make.client_for(make.volunteer(), enforce_csrf_checks=True)
+    assert client.post(apply_url(mission), {"message": ""}).status_code == 403
+    assert not Application.objects.filter(mission=mission).exists()
