@@ -2,41 +2,28 @@
 manager once per decision (issue 15)."""
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
-from accounts.models import User
 from emails.models import OutboundEmail
 from missions import services
 from missions.models import Application, Mission
 from missions.states import APPLICATION, MISSION
 from organisations.admin_views import MissionQueue, OrganisationQueue, ReasonForm
 from organisations.forms import DecisionForm
-from organisations.models import Membership, Organisation
-from organisations.services import ensure_moderators_group, move
+from organisations.models import Organisation
+from organisations.services import move
 from organisations.states import ORGANISATION
 from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def team(demo):
-    organisation = Organisation.objects.create(
-        site=demo["localhost"],
-        name="Banque alimentaire",
-        slug="banque-alimentaire",
-        rna="W751234567",
-        status=Organisation.Status.SUBMITTED,
-    )
-    managers = []
-    for name in ("alice", "bob"):
-        user = User.objects.create_user(f"{name}@example.com", email_confirmed_at=timezone.now())
-        Membership.objects.create(organisation=organisation, user=user)
-        managers.append(user)
-    moderator = User.objects.create_user("moderatrice@example.com")
-    moderator.groups.add(ensure_moderators_group(demo["localhost"]))
-    return organisation, managers, moderator
+    submitted = Organisation.Status.SUBMITTED
+    organisation = make.organisation(demo["localhost"], submitted, name="Banque alimentaire")
+    managers = [make.manager(organisation, f"{name}@example.com") for name in ("alice", "bob")]
+    return organisation, managers, make.moderator(demo["localhost"])
 
 
 def moderation_emails(kind: str) -> list[tuple[str, str]]:
@@ -139,8 +126,7 @@ def test_forms_and_queues_offer_what_the_workflow_allows():
 
 def test_pages_show_only_the_actions_the_workflow_allows(team, demo):
     organisation, (alice, _bob), moderator = team
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(alice)
+    client = make.client_for(alice)
     dashboard = f"/fr/espace-association/{organisation.pk}/"
     submit = f"/espace-association/{organisation.pk}/soumettre/"
     # Submitted: the organisation waits for moderation, so there is nothing to submit.
@@ -150,7 +136,7 @@ def test_pages_show_only_the_actions_the_workflow_allows(team, demo):
     assert submit in page and "RNA introuvable" in page
 
     # The volunteer's applications: "Cancel" on what may still be cancelled, nothing else.
-    volunteer = User.objects.create_user("vol@example.com", email_confirmed_at=timezone.now())
+    volunteer = make.volunteer()
     for status in (Application.Status.PENDING, Application.Status.REFUSED):
         Application.objects.create(
             mission=services.save_mission(
