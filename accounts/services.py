@@ -285,8 +285,23 @@ def export_data(user: User) -> dict:
                 "status_changed_at": (
                     a.status_changed_at.isoformat() if a.status_changed_at else None
                 ),
+                "cancel_reason": a.cancel_reason,
+                "details": a.reason_text,
+                "you_said_it_happened": a.volunteer_attended,
+                "your_comment_after_the_mission": a.attendance_comment,
+                "answered_at": (
+                    a.attendance_answered_at.isoformat() if a.attendance_answered_at else None
+                ),
             }
             for a in user.applications.select_related("mission__organisation").order_by("pk")
+        ],
+        "favourites": [
+            {
+                "mission": f.mission.title,
+                "organisation": f.mission.organisation.name,
+                "saved_at": f.created_at.isoformat(),
+            }
+            for f in user.favourites.select_related("mission__organisation").order_by("pk")
         ],
         "memberships": [
             {"organisation": m.organisation.name, "since": m.created_at.isoformat()}

@@ -19,4 +19,5 @@ urlpatterns = [
     path("espace/supprimer/", views.delete_account, name="delete"),
     path("espace/export/", views.export, name="export"),
     path("espace/candidatures/", views.my_applications, name="applications"),
+    path("espace/candidatures/<int:pk>/bilan/", views.attendance, name="attendance"),
 ]

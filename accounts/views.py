@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
@@ -26,7 +25,15 @@ from portal.workflow import VOLUNTEER
 from tenants.models import PortalSettings
 
 from . import ratelimits, services, staff
-from .forms import EmailForm, LoginForm, ProfileForm, SignupForm
+from .forms import (
+    DeleteAccountForm,
+    EmailForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SetPasswordForm,
+    SignupForm,
+)
 from .tokens import read_token
 
 SIGNUP_ACCEPTED = {
@@ -286,13 +293,14 @@ def sign_out_everywhere(request):
 @never_cache
 @login_required
 def delete_account(request):
+    form = DeleteAccountForm(request.POST or None)
     if request.method == "POST":
-        if request.POST.get("confirm") != "DELETE":
-            return render(request, "accounts/delete.html", {"error": True}, status=400)
+        if not form.is_valid():
+            return render(request, "accounts/delete.html", {"form": form}, status=400)
         services.delete_account(request.user)
         logout(request)
         return render(request, "accounts/deleted.html")
-    return render(request, "accounts/delete.html")
+    return render(request, "accounts/delete.html", {"form": form})
 
 
 @never_cache

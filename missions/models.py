@@ -213,6 +213,13 @@ class Application(models.Model):
         DATES = "dates", _("Availability does not match")
         OTHER = "other", _("Other")
 
+    class CancelReason(models.TextChoices):
+        UNAVAILABLE = "unavailable", _("I am no longer available")
+        OTHER_MISSION = "other_mission", _("I found another mission")
+        PERSONAL = "personal", _("Personal reasons")
+        MISTAKE = "mistake", _("I applied by mistake")
+        OTHER = "other", _("Other")
+
     ACTIVE = (Status.PENDING, Status.ACCEPTED)  # they hold a place
 
     wagtail_reference_index_ignore = True
@@ -229,6 +236,23 @@ class Application(models.Model):
         _("refusal reason"), max_length=20, choices=RefusalReason.choices, blank=True
     )
     reason_text = models.TextField(_("details"), blank=True)
+    # Why the volunteer cancelled (their words, if any, are in reason_text). db_default: rows
+    # inserted in bulk by SQL (generate_dataset) need not name the new columns.
+    cancel_reason = models.CharField(
+        _("cancellation reason"),
+        max_length=20,
+        choices=CancelReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # The volunteer's answer to "did it happen?" after the mission (None: not answered). It
+    # informs the association; the status (done / no-show) stays the managers' decision.
+    volunteer_attended = models.BooleanField(_("the volunteer says it happened"), null=True)
+    attendance_comment = models.TextField(
+        _("volunteer's comment"), blank=True, max_length=1000, default="", db_default=""
+    )
+    attendance_answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
@@ -241,3 +265,24 @@ class Application(models.Model):
 
     def __str__(self):
         return f"{self.volunteer} → {self.mission} ({self.status})"
+
+
+class Favourite(models.Model):
+    """A mission a volunteer saved to find it again (their space's favourites)."""
+
+    wagtail_reference_index_ignore = True
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favourite")
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "mission"], name="one_favourite")
+        ]
+
+    def __str__(self):
+        return f"{self.volunteer} ☆ {self.mission}"

@@ -6,6 +6,7 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
@@ -13,10 +14,11 @@ from wagtail.models import Site
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
 from organisations.services import email_team, notify_decision, role_for
+from portal import languages
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER
 
-from .models import Application, Mission
+from .models import Application, Favourite, Mission
 from .states import APPLICATION, DECISIONS, MISSION
 
 logger = logging.getLogger(__name__)
@@ -310,17 +312,32 @@ def still_running(mission: Mission) -> bool:
     return last_day is None or last_day >= timezone.localdate()
 
 
-def cancel(application_id: int, volunteer, reason: str = "") -> Application:
+def cancel(
+    application_id: int, volunteer, reason: str = "", cancel_reason: str = ""
+) -> Application:
+    """The volunteer withdraws; why (`cancel_reason`, one of Application.CancelReason) and
+    their own words (`reason`) are kept and told to the managers."""
+    if cancel_reason not in Application.CancelReason.values:
+        cancel_reason = ""
+    reason = reason.strip()[:1000]
     with transaction.atomic():
         application = Application.objects.get(pk=application_id, volunteer=volunteer)
         mission = Mission.objects.select_for_update().get(pk=application.mission_id)
         application = Application.objects.select_for_update().get(pk=application_id)
-        set_status(application, Application.Status.CANCELLED, VOLUNTEER, reason_text=reason)
+        set_status(
+            application,
+            Application.Status.CANCELLED,
+            VOLUNTEER,
+            reason_text=reason,
+            cancel_reason=cancel_reason,
+        )
         notify_team(
             mission,
             f"application-cancelled:{application.pk}",
             event="cancelled",
             applicant=volunteer.get_full_name(),
+            cancel_reason=cancel_reason,
+            reason=reason,
         )
         recount(mission)
         promote(mission)
@@ -352,19 +369,24 @@ def promote(mission: Mission) -> list[Application]:
 
 
 def remind(day) -> int:
-    return _notify_accepted(day, "reminder", start_date=day)
+    return _notify_accepted(day, "reminder", Q(mission__start_date=day))
 
 
 def follow_up(day) -> int:
-    return _notify_accepted(day, "followup", end_date=day)
+    """The day after a mission's last day (its end date, or the start date of a one-day
+    mission), "did it happen?" with a link to the page where the volunteer answers."""
+    one_day = Q(mission__end_date__isnull=True, mission__is_recurring=False)
+    last_day = Q(mission__end_date=day) | (one_day & Q(mission__start_date=day))
+    return _notify_accepted(day, "followup", last_day, link=attendance_path)
 
 
-def _notify_accepted(day, event: str, **dates) -> int:
+def _notify_accepted(day, event: str, missions: Q, link=None) -> int:
     count = 0
     applications = Application.objects.filter(
-        status=Application.Status.ACCEPTED, **{f"mission__{k}": v for k, v in dates.items()}
+        missions, status=Application.Status.ACCEPTED
     ).select_related("mission", "volunteer")
     for application in applications:
+        extra = {"action_path": link(application)} if link else {}
         with transaction.atomic():
             notify(
                 application.volunteer,
@@ -372,9 +394,62 @@ def _notify_accepted(day, event: str, **dates) -> int:
                 "application",
                 f"application-{event}:{application.pk}:{day.isoformat()}",
                 event=event,
+                **extra,
             )
         count += 1
     return count
+
+
+def attendance_path(application: Application) -> str:
+    """The volunteer-space page for "did it happen?", in the volunteer's language."""
+    with translation.override(languages.supported(application.volunteer.language)):
+        return reverse("accounts:attendance", args=[application.pk])
+
+
+# The volunteer's place was confirmed (the managers may already have marked it done).
+ATTENDANCE_STATUSES = (Application.Status.ACCEPTED, Application.Status.DONE)
+
+
+def attendance_open(application: Application) -> bool:
+    """May the volunteer say whether it happened? Their own accepted (or done) application,
+    once the mission has begun (one without a start date: at any time)."""
+    start = application.mission.start_date
+    return application.status in ATTENDANCE_STATUSES and (
+        start is None or start <= timezone.localdate()
+    )
+
+
+def answer_attendance(application_id: int, volunteer, happened: bool, comment: str = ""):
+    """Store the volunteer's "did it happen?" answer (they may change it); the association
+    reads it on its applicants page. Another volunteer's application is DoesNotExist."""
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("mission")
+            .get(pk=application_id, volunteer=volunteer)
+        )
+        if not attendance_open(application):
+            raise PermissionDenied("Not an application whose mission has begun.")
+        application.volunteer_attended = happened
+        application.attendance_comment = comment.strip()[:1000]
+        application.attendance_answered_at = timezone.now()
+        application.save(
+            update_fields=["volunteer_attended", "attendance_comment", "attendance_answered_at"]
+        )
+    return application
+
+
+# --- Favourites -----------------------------------------------------------------------------
+
+
+def add_favourite(volunteer, mission: Mission) -> Favourite:
+    """Idempotent: a second save (or two at the same instant) keeps one row."""
+    favourite, _created = Favourite.objects.get_or_create(volunteer=volunteer, mission=mission)
+    return favourite
+
+
+def remove_favourite(volunteer, mission_id: int) -> bool:
+    return Favourite.objects.filter(volunteer=volunteer, mission_id=mission_id).delete()[0] > 0
 
 
 def mission_site(mission: Mission):
@@ -428,13 +503,21 @@ def withdraw_volunteer(volunteer) -> int:
     for application_id in cancelled:
         cancel(application_id, volunteer)
     everything = list(Application.objects.filter(volunteer=volunteer).values_list("pk", flat=True))
-    Application.objects.filter(pk__in=everything).update(message="")
+    Application.objects.filter(pk__in=everything).update(
+        message="",
+        reason_text="",
+        volunteer_attended=None,
+        attendance_comment="",
+        attendance_answered_at=None,
+    )
+    Favourite.objects.filter(volunteer=volunteer).delete()
     forget_applicant(everything)
     return len(cancelled)
 
 
 def forget_applicant(application_ids: list[int]) -> int:
-    """Replace the applicant's name in the emails managers got about these applications."""
+    """Replace the applicant's name in the emails managers got about these applications, and
+    erase the words they wrote when cancelling."""
     if not application_ids:
         return 0
     about = Q()
@@ -445,5 +528,7 @@ def forget_applicant(application_ids: list[int]) -> int:
     for row in rows:
         with translation.override(row.language):
             row.context = {**row.context, "applicant": _("A volunteer")}
+            if "reason" in row.context:
+                row.context["reason"] = ""
     OutboundEmail.objects.bulk_update(rows, ["context"])
     return len(rows)

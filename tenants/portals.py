@@ -8,6 +8,10 @@ from wagtail.models import GroupPagePermission, GroupSitePermission, Page, Site
 from .models import PortalGroup, PortalSettings
 
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+EDITOR_SETTINGS_PERMISSIONS = (
+    ("tenants", "change_portalsettings"),
+    ("home", "change_footersettings"),
+)
 
 
 def editors_group_name(site: Site) -> str:
@@ -50,14 +54,14 @@ def ensure_editors_group(site: Site) -> Group:
                     content_type__app_label="wagtailcore", codename=codename
                 ),
             )
-    # The portal's switches (settings) for this site only: Wagtail checks per-site rights.
-    GroupSitePermission.objects.get_or_create(
-        group=group,
-        site=site,
-        permission=Permission.objects.get(
-            content_type__app_label="tenants", codename="change_portalsettings"
-        ),
-    )
+    # The portal's settings (switches, footer pages) for this site only: Wagtail checks
+    # per-site rights.
+    for app_label, codename in EDITOR_SETTINGS_PERMISSIONS:
+        GroupSitePermission.objects.get_or_create(
+            group=group,
+            site=site,
+            permission=Permission.objects.get(content_type__app_label=app_label, codename=codename),
+        )
     return group
 
 

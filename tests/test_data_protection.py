@@ -76,9 +76,15 @@ def test_the_export_includes_applications_and_memberships(org, demo, manager):
             "message": "Disponible le samedi",
             "applied_at": data["applications"][0]["applied_at"],
             "status_changed_at": None,
+            "cancel_reason": "",
+            "details": "",
+            "you_said_it_happened": None,
+            "your_comment_after_the_mission": "",
+            "answered_at": None,
         }
     ]
     assert [m["organisation"] for m in data["memberships"]] == ["Épicerie solidaire"]
+    assert data["favourites"] == []
 
 
 def test_finished_emails_are_deleted_after_the_retention_period(demo, settings):

@@ -1,30 +1,19 @@
 """Template helpers whose answers are cached: pages render them on every uncached view."""
 
 from django import template
-from django.core.cache import cache
+from django.conf import settings
+from django.urls import translate_url
 from django.utils.html import json_script
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from wagtail.models import Page
 
+from home import footer
 from home.blocks import link_scheme_allowed
-from portal.purge import content_version
+from home.navigation import per_page
 
 register = template.Library()
-
-
-def per_page(request, kind: str, page, compute):
-    """Cached per page under the site's content version (bumped by any publish), and kept on
-    the request: the version is read once and a tag used twice costs one lookup."""
-    memo = request.__dict__.setdefault("_portal_tags", {})
-    if "version" not in memo:
-        memo["version"] = content_version(request.site)
-    if (kind, page.pk) not in memo:
-        key = f"{kind}:{request.site.pk}:{memo['version']}:{page.pk}"
-        found = cache.get(key)
-        if found is None:
-            found = compute()
-            cache.set(key, found, 3600)
-        memo[kind, page.pk] = found
-    return memo[kind, page.pk]
 
 
 @register.simple_tag(takes_context=True)
@@ -40,6 +29,31 @@ def alternates(context, page):
         ]
 
     return per_page(request, "alternates", page, compute)
+
+
+@register.simple_tag(takes_context=True)
+def language_switch(context):
+    """[(language, url, label)] of the other languages, keeping the page: a Wagtail page's
+    live translations; elsewhere the same view under the other language's prefix."""
+    request, page, current = context["request"], context.get("page"), get_language()
+    if isinstance(page, Page):
+        return [entry for entry in alternates(context, page) if entry[0] != current]
+    # Only the parameters the page cache keys on: any other (utm_*...) would be stored in a
+    # page other visitors get.
+    params = settings.PAGE_CACHE_QUERY_PARAMS
+    kept = [(k, v) for k, values in request.GET.lists() if k in params for v in values]
+    path = request.path + (f"?{urlencode(kept)}" if kept else "")
+    return [
+        (language, translate_url(path, language), label)
+        for language, label in settings.LANGUAGES
+        if language != current
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def portal_links(context):
+    """The header menu's and the footer's links of this portal, in this language (cached)."""
+    return footer.portal_links(context["request"])
 
 
 @register.simple_tag(takes_context=True)
