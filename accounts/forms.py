@@ -2,11 +2,12 @@ import datetime
 import re
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from missions import postcodes
+from portal.forms import DsfrForm, autocomplete
 
 from . import ratelimits
 
@@ -21,17 +22,33 @@ def clean_phone(value: str) -> str:
     return value
 
 
-class SignupForm(forms.Form):
+POSTAL_CODE = forms.TextInput(attrs=autocomplete("postal-code", inputmode="numeric"))
+PHONE_INPUT = forms.TextInput(attrs=autocomplete("tel", type="tel"))
+
+
+class SignupForm(DsfrForm, forms.Form):
     """The spike path's only validation: pure Python, no query."""
 
-    email = forms.EmailField(label=_("Email"), max_length=254)
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=5)
-    birth_date = forms.DateField(
-        label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"})
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs=autocomplete("email"))
     )
-    phone = forms.CharField(label=_("Phone (optional)"), max_length=20, required=False)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        widget=forms.TextInput(attrs=autocomplete("given-name")),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        widget=forms.TextInput(attrs=autocomplete("family-name")),
+    )
+    postal_code = forms.CharField(label=_("Postal code"), max_length=5, widget=POSTAL_CODE)
+    birth_date = forms.DateField(
+        label=_("Birth date"), widget=forms.DateInput(attrs=autocomplete("bday", type="date"))
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"), max_length=20, required=False, widget=PHONE_INPUT
+    )
     consent = forms.BooleanField(
         label=_("I accept the terms of use and the processing of my personal data."),
         error_messages={"required": _("Consent is required to create an account.")},
@@ -77,8 +94,10 @@ class SignupForm(forms.Form):
         return cls(data)
 
 
-class EmailForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), max_length=254)
+class EmailForm(DsfrForm, forms.Form):
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs=autocomplete("email"))
+    )
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -102,7 +121,7 @@ INTERESTS = [
 ]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(DsfrForm, forms.ModelForm):
     availability = forms.MultipleChoiceField(
         label=_("Availability"),
         choices=AVAILABILITY,
@@ -121,6 +140,12 @@ class ProfileForm(forms.ModelForm):
 
         model = User
         fields = ["first_name", "last_name", "postal_code", "phone", "availability", "interests"]
+        widgets = {
+            "first_name": forms.TextInput(attrs=autocomplete("given-name")),
+            "last_name": forms.TextInput(attrs=autocomplete("family-name")),
+            "postal_code": POSTAL_CODE,
+            "phone": PHONE_INPUT,
+        }
 
     def clean_postal_code(self):
         return postcodes.clean(self.cleaned_data["postal_code"])
@@ -152,8 +177,31 @@ class ThrottledLoginMixin:
             raise
 
 
-class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+class LoginForm(DsfrForm, ThrottledLoginMixin, auth_forms.AuthenticationForm):
     """The public password sign-in, throttled."""
+
+
+class PasswordChangeForm(DsfrForm, auth_forms.PasswordChangeForm):
+    """Django's, drawn by the design system (autocomplete: current- and new-password)."""
+
+
+class SetPasswordForm(DsfrForm, auth_forms.SetPasswordForm):
+    """The first password of an account made by the email-link signup."""
+
+
+class DeleteAccountForm(DsfrForm, forms.Form):
+    """Typing DELETE is the confirmation; anything else is refused."""
+
+    confirm = forms.CharField(
+        label=_("Type DELETE to confirm"),
+        error_messages={"required": _("Type DELETE to confirm.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_confirm(self):
+        if self.cleaned_data["confirm"] != "DELETE":
+            raise forms.ValidationError(_("Type DELETE to confirm."))
+        return self.cleaned_data["confirm"]
 
 
 class OTPCodeForm(forms.Form):

@@ -4,13 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 from missions.models import Application, Mission
 from missions.services import allowed_sites
+from portal.forms import DsfrForm, autocomplete
 
 from .models import Organisation
 
 MAX_TEXT = 10_000
 
 
-class OrganisationForm(forms.ModelForm):
+class OrganisationForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = Organisation
         fields = [
@@ -25,7 +26,15 @@ class OrganisationForm(forms.ModelForm):
             "contact_email",
             "contact_phone",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "name": forms.TextInput(attrs=autocomplete("organization")),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "address": forms.TextInput(attrs=autocomplete("street-address")),
+            "postal_code": forms.TextInput(attrs=autocomplete("postal-code", inputmode="numeric")),
+            "city": forms.TextInput(attrs=autocomplete("address-level2")),
+            "contact_email": forms.EmailInput(attrs=autocomplete("email")),
+            "contact_phone": forms.TextInput(attrs=autocomplete("tel", type="tel")),
+        }
 
     def clean_description(self):
         value = self.cleaned_data["description"]
@@ -34,7 +43,7 @@ class OrganisationForm(forms.ModelForm):
         return value
 
 
-class MissionForm(forms.ModelForm):
+class MissionForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = Mission
         fields = [
@@ -85,11 +94,23 @@ class MissionForm(forms.ModelForm):
         return value
 
 
-class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("Email"))
+class InvitationForm(DsfrForm, forms.Form):
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
 
 
-class DecisionForm(forms.Form):
+class ApplicantFilterForm(DsfrForm, forms.Form):
+    """The applicants page's filters, drawn only: the page and its exports read the query
+    string themselves (an unknown status filters nothing, the search is cut at 100)."""
+
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "—"), *Application.Status.choices]
+    )
+
+
+class DecisionForm(DsfrForm, forms.Form):
     """A manager's action on applications; `cleaned_data["target"]` is the status it asks the
     workflow for (missions.services.act checks each application against it)."""
 
@@ -99,13 +120,18 @@ class DecisionForm(forms.Form):
         "done": (Application.Status.DONE, _("Came")),
         "no_show": (Application.Status.NO_SHOW, _("Did not come")),
     }
-    action = forms.ChoiceField(choices=[(name, label) for name, (_t, label) in ACTIONS.items()])
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[(name, label) for name, (_t, label) in ACTIONS.items()]
+    )
     applications = forms.ModelMultipleChoiceField(queryset=None)
     reason = forms.ChoiceField(
+        label=_("Reason"),
         choices=[("", "")] + list(Application.RefusalReason.choices),
         required=False,
     )
-    text = forms.CharField(required=False, max_length=2000)
+    text = forms.CharField(
+        label=_("Message to the volunteer (refusal)"), required=False, max_length=2000
+    )
 
     def __init__(self, *args, mission=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,7 +21,13 @@ from missions.models import Application, Mission
 from portal.workflow import MANAGER
 
 from . import exports, services
-from .forms import DecisionForm, InvitationForm, MissionForm, OrganisationForm
+from .forms import (
+    ApplicantFilterForm,
+    DecisionForm,
+    InvitationForm,
+    MissionForm,
+    OrganisationForm,
+)
 from .models import Organisation
 from .states import ORGANISATION
 
@@ -186,9 +192,8 @@ def applicants(request, org_id, mission_id):
             "organisation": organisation,
             "mission": mission,
             "applications": applicants_queryset(mission, request)[:500],
-            "statuses": Application.Status.choices,
-            "actions": DecisionForm.base_fields["action"].choices,
-            "reasons": Application.RefusalReason.choices,
+            "filters": ApplicantFilterForm(initial=request.GET.dict()),
+            "decision": DecisionForm(mission=mission),
         },
     )
 

@@ -11,14 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
-from home.models import HomePage, NewsIndexPage, NewsPage
+from home.models import FooterSettings, HomePage, NewsIndexPage, NewsPage
 from missions import postcodes
 from missions.models import Activity, Domain, Mission, PostalCode
 from organisations.models import Organisation
 from organisations.services import ensure_moderators_group
 from tenants.portals import ensure_editors_group, ensure_portal
 
-from .demo_data import NEWS, ORGANISATIONS, PORTALS, TAXONOMY
+from .demo_data import FOOTER_PAGES, NEWS, ORGANISATIONS, PORTALS, TAXONOMY
 
 FRENCH, ENGLISH = 0, 1  # sides of the (French, English) pairs of demo_data
 
@@ -68,6 +68,8 @@ def in_language(texts: dict, language: int) -> dict:
             ("question", {"question": question[language], "answer": answer[language]})
             for question, answer in texts["questions"]
         ]
+    if "body" in texts:
+        fields["body"] = [(kind, text[language]) for kind, text in texts["body"]]
     return fields
 
 
@@ -97,6 +99,7 @@ def load_demo(port: int = 80) -> dict:
                 news = NEWS["slug"], NEWS["texts"]
                 ensure_translated_page(child, NewsPage, *news, en, date=NEWS["date"])
         site = ensure_portal(root_page=home, port=port, **portal["site"])
+        ensure_footer_pages(site, home, en)
         # Translations may have been added after the group was first made.
         ensure_editors_group(site)
         sites[portal["slug"]] = site
@@ -109,6 +112,20 @@ def load_demo(port: int = 80) -> dict:
     for org in ORGANISATIONS:
         ensure_organisation(org, sites[org["portal"]], domains[org["domain"]])
     return sites
+
+
+def ensure_footer_pages(site, home, english):
+    """The accessibility statement, legal notice, personal data and site map pages, and the
+    footer's links to them (a link an editor already chose is left alone)."""
+    footer = FooterSettings.for_site(site)
+    changed = False
+    for field, (model, slug, texts, fields) in FOOTER_PAGES.items():
+        page = ensure_translated_page(home, model, slug, texts, english, **fields)
+        if getattr(footer, f"{field}_id") is None:
+            setattr(footer, field, page)
+            changed = True
+    if changed:
+        footer.save()
 
 
 def ensure_organisation(org: dict, site, domain):

@@ -19,7 +19,7 @@ CACHEABLE_TEMPLATES = [
     ROOT / "missions" / "templates" / "missions" / "mission.html",
     ROOT / "organisations" / "templates" / "organisations" / "organisation.html",
     ROOT / "accounts" / "templates" / "accounts" / "signup.html",
-    ROOT / "accounts" / "templates" / "accounts" / "_form_fields.html",
+    *sorted((ROOT / "portal" / "templates" / "forms").rglob("*.html")),  # the signup form's
 ]
 
 
