@@ -34,6 +34,7 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
+from .space_forms import AttendanceForm, CancelForm
 from .tokens import read_token
 
 SIGNUP_ACCEPTED = {
@@ -315,7 +316,8 @@ def export(request):
 @never_cache
 @login_required
 def my_applications(request):
-    """The volunteer's own applications (and only theirs), with cancellation."""
+    """The volunteer's own applications (and only theirs), with cancellation (and why), and
+    the "did it happen?" question once a mission has begun."""
     mine = Application.objects.filter(volunteer=request.user).select_related(
         "mission__organisation"
     )
@@ -324,17 +326,64 @@ def my_applications(request):
         if not (application_id.isascii() and application_id.isdigit() and len(application_id) < 19):
             raise Http404  # "abc", "²" or a number no row can have: a 404, never a 500
         application = get_object_or_404(mine, pk=application_id)
+        form = CancelForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a reason from the list (or none)."))
+            return redirect("accounts:applications")
         try:
-            mission_services.cancel(application.pk, request.user, request.POST.get("reason", ""))
+            mission_services.cancel(
+                application.pk,
+                request.user,
+                form.cleaned_data["reason"],
+                form.cleaned_data["cancel_reason"],
+            )
             messages.success(request, _("Your application is cancelled."))
         except PermissionDenied:
             messages.error(request, _("This application can no longer be cancelled."))
         return redirect("accounts:applications")
+    applications = list(mine.order_by("-created_at"))
+    for application in applications:
+        application.can_answer = mission_services.attendance_open(application)
     return render(
         request,
         "accounts/applications.html",
         {
-            "applications": mine.order_by("-created_at"),
+            "applications": applications,
             "cancellable": APPLICATION.sources(Application.Status.CANCELLED, role=VOLUNTEER),
+            "cancel_reasons": Application.CancelReason.choices,
         },
+    )
+
+
+@never_cache
+@login_required
+def attendance(request, pk):
+    """After the mission, "did it happen?" for one of the volunteer's own applications (the
+    follow-up email links here). Another volunteer's application is a 404."""
+    application = get_object_or_404(
+        Application.objects.select_related("mission__organisation"),
+        pk=pk,
+        volunteer=request.user,
+    )
+    context = {"application": application}
+    if not mission_services.attendance_open(application):
+        return render(request, "accounts/attendance.html", {**context, "closed": True}, status=403)
+    if request.method == "POST":
+        form = AttendanceForm(request.POST)
+        if form.is_valid():
+            mission_services.answer_attendance(
+                application.pk,
+                request.user,
+                form.cleaned_data["happened"],
+                form.cleaned_data["comment"],
+            )
+            messages.success(request, _("Thank you, your answer is sent to the association."))
+            return redirect("accounts:applications")
+        return render(request, "accounts/attendance.html", {**context, "form": form}, status=400)
+    answered = application.volunteer_attended
+    initial = {"comment": application.attendance_comment}
+    if answered is not None:
+        initial["happened"] = "yes" if answered else "no"
+    return render(
+        request, "accounts/attendance.html", {**context, "form": AttendanceForm(initial=initial)}
     )
