@@ -21,6 +21,7 @@ from missions.models import Application
 from missions.states import APPLICATION
 from portal import languages
 from portal.cache import public_cache
+from portal.csrf import same_origin_or_token
 from portal.workflow import VOLUNTEER
 from tenants.models import PortalSettings
 
@@ -100,9 +101,12 @@ def ping(request):
 # --- Signup page ----------------------------------------------------------------------------
 
 
+@same_origin_or_token
 @public_cache
 def signup_page(request):
-    """GET is cached by the CDN: no session, no CSRF token in the HTML (JS fetches one)."""
+    """GET is cached by the CDN: no session, no CSRF token in the HTML. The script posts JSON
+    with a token it fetches; without JavaScript the form posts here, and the browser's Origin
+    header stands in for the token (portal/csrf.py)."""
     if request.method == "POST":
         return signup_submit(request)
     closed = not PortalSettings.cached_for_site(request.site).signups_open
@@ -110,7 +114,7 @@ def signup_page(request):
 
 
 def signup_submit(request):
-    """The same signup without JavaScript's fetch: the form posts here with its CSRF token."""
+    """The same signup without JavaScript: a same-origin form POST, or one with a token."""
     form = SignupForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/signup.html", {"form": form}, status=400)

@@ -1,6 +1,8 @@
 // The signup page is cached for everyone (no CSRF token in it): fetch a token, then post
 // the form as JSON to /api/v1/signup. A file, not an inline script: the page's CSP has no
-// nonce (README, "Security"). Field errors are drawn as the server draws them (portal/forms.py): the
+// nonce (README, "Security"). Without this script, or when the token cannot be had (cookies
+// blocked, network), the form posts itself: the server accepts a same-origin POST
+// (portal/csrf.py). Field errors are drawn as the server draws them (portal/forms.py): the
 // group's error class, a <p class="fr-error-text" id="<input id>_error"> the input names in
 // aria-describedby.
 (function () {
@@ -66,7 +68,6 @@
     tokenPromise.then(function (data) {
       var body = {};
       new FormData(form).forEach(function (value, key) { body[key] = value; });
-      delete body.csrfmiddlewaretoken;
       body.consent = form.elements.consent.checked;
       body.language = document.documentElement.lang;
       return fetch("/api/v1/signup", {
@@ -91,8 +92,7 @@
         showMessage(result.json.message || document.getElementById("signup-error").dataset.fallback);
       }
     }, function () {
-      clearErrors();
-      showMessage(document.getElementById("signup-error").dataset.fallback);
+      form.submit();  // no token to be had: the browser's own POST (not the submit event)
     });
   });
 })();
