@@ -20,4 +20,6 @@ urlpatterns = [
     path("espace/export/", views.export, name="export"),
     path("espace/candidatures/", views.my_applications, name="applications"),
     path("espace/candidatures/<int:pk>/bilan/", views.attendance, name="attendance"),
+    path("espace/favoris/", views.favourites, name="favourites"),
+    path("espace/favoris/<int:mission_id>/", views.favourite, name="favourite"),
 ]

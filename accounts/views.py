@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from missions import services as mission_services
-from missions.models import Application
+from missions.models import Application, Favourite, Mission
 from missions.states import APPLICATION
 from portal import languages
 from portal.cache import public_cache
@@ -391,3 +391,51 @@ def attendance(request, pk):
     return render(
         request, "accounts/attendance.html", {**context, "form": AttendanceForm(initial=initial)}
     )
+
+
+@never_cache
+@login_required
+def favourites(request):
+    """The missions the volunteer saved; those no longer open on this portal say so."""
+    saved = list(
+        Favourite.objects.filter(volunteer=request.user)
+        .select_related("mission__organisation")
+        .order_by("-created_at")
+    )
+    open_ids = set(
+        Mission.objects.public(request.site)
+        .filter(pk__in=[favourite.mission_id for favourite in saved])
+        .values_list("pk", flat=True)
+    )
+    for favourite in saved:
+        favourite.is_open = favourite.mission_id in open_ids
+    return render(request, "accounts/favourites.html", {"favourites": saved})
+
+
+@never_cache
+@login_required
+@same_origin_or_token
+def favourite(request, mission_id):
+    """Save or remove one mission. The public mission page is cached and carries no CSRF
+    token: its button posts here and the browser's Origin vouches (portal.csrf); a GET (the
+    way back from the sign-in page) shows the button again, with a token."""
+    saved = Favourite.objects.filter(volunteer=request.user, mission_id=mission_id).exists()
+    open_here = Mission.objects.public(request.site).filter(pk=mission_id)
+    if request.method != "POST":
+        mission = get_object_or_404(
+            Mission.objects.select_related("organisation")
+            if saved
+            else open_here.select_related("organisation"),
+            pk=mission_id,
+        )
+        return render(request, "accounts/favourite.html", {"mission": mission, "saved": saved})
+    action = request.POST.get("action") or ("remove" if saved else "add")
+    if action == "remove":
+        mission_services.remove_favourite(request.user, mission_id)
+        messages.success(request, _("The mission is removed from your favourites."))
+    elif action == "add":
+        mission_services.add_favourite(request.user, get_object_or_404(open_here))
+        messages.success(request, _("The mission is saved in your favourites."))
+    else:
+        raise Http404
+    return redirect("accounts:favourites")

@@ -250,6 +250,88 @@ def test_only_ones_own_accepted_application_after_the_mission_began(org, boss, v
     assert client_for().get(url).status_code == 302  # signed out: the sign-in page
 
 
+# --- Favourites -----------------------------------------------------------------------------
+
+
+def test_favourites_add_list_remove(org, volunteer):
+    mission = make.mission(org, title="Jardin partagé", city="Lyon", postal_code="69007")
+    client = client_for(volunteer)
+    assert "Aucun favori" in client.get("/fr/espace/favoris/").text
+
+    confirm = client.get(f"/fr/espace/favoris/{mission.pk}/")  # back from the sign-in page
+    assert confirm.status_code == 200 and "Jardin partagé" in confirm.text
+    assert 'name="action" value="add"' in confirm.text
+    assert assert_dsfr_first_load(confirm.text) == 0
+
+    response = client.post(f"/fr/espace/favoris/{mission.pk}/", {"action": "add"})
+    assert response.status_code == 302 and response["Location"] == "/fr/espace/favoris/"
+    client.post(f"/fr/espace/favoris/{mission.pk}/", {"action": "add"})  # twice: one row
+    assert Favourite.objects.filter(volunteer=volunteer).count() == 1
+
+    listing = client.get("/fr/espace/favoris/")
+    assert "no-store" in listing["Cache-Control"]
+    assert f'href="{mission.get_absolute_url()}"' in listing.text
+    assert "Jardin partagé" in listing.text and "Lyon" in listing.text
+    assert assert_dsfr_first_load(listing.text) == 0
+
+    Mission.objects.filter(pk=mission.pk).update(status=Mission.Status.CLOSED)
+    closed = client.get("/fr/espace/favoris/").text
+    assert "Plus ouverte" in closed and f'href="{mission.get_absolute_url()}"' not in closed
+
+    client.post(f"/fr/espace/favoris/{mission.pk}/", {"action": "remove"})
+    assert not Favourite.objects.filter(volunteer=volunteer).exists()
+
+
+def test_the_button_toggles_without_an_action(org, volunteer):
+    mission = make.mission(org)
+    client = client_for(volunteer)
+    client.post(f"/fr/espace/favoris/{mission.pk}/")
+    assert Favourite.objects.filter(volunteer=volunteer, mission=mission).exists()
+    assert 'value="remove"' in client.get(f"/fr/espace/favoris/{mission.pk}/").text
+    client.post(f"/fr/espace/favoris/{mission.pk}/")
+    assert not Favourite.objects.filter(volunteer=volunteer).exists()
+
+
+def test_favourites_are_ones_own_and_only_of_open_missions_here(org, volunteer, demo):
+    mission = make.mission(org)
+    services.add_favourite(volunteer, mission)
+    other = make.volunteer()
+    client = client_for(other)
+    client.post(f"/fr/espace/favoris/{mission.pk}/", {"action": "remove"})
+    assert Favourite.objects.filter(volunteer=volunteer, mission=mission).exists()
+    assert mission.title not in client.get("/fr/espace/favoris/").text
+
+    draft = make.mission(org, status=Mission.Status.DRAFT)
+    elsewhere = make.mission(make.organisation(demo["covid19.localhost"]))
+    for hidden in (draft, elsewhere):
+        assert client.post(f"/fr/espace/favoris/{hidden.pk}/", {"action": "add"}).status_code == 404
+        assert client.get(f"/fr/espace/favoris/{hidden.pk}/").status_code == 404
+    assert client.post("/fr/espace/favoris/999999999/", {"action": "add"}).status_code == 404
+    assert not Favourite.objects.filter(volunteer=other).exists()
+
+    signed_out = client_for().post(f"/fr/espace/favoris/{mission.pk}/", {"action": "add"})
+    assert signed_out.status_code == 302 and "/compte/connexion/" in signed_out["Location"]
+
+
+def test_favourites_need_a_csrf_token_or_the_same_origin(org, volunteer):
+    mission = make.mission(org)
+    client = client_for(volunteer, enforce_csrf_checks=True)
+    url = f"/fr/espace/favoris/{mission.pk}/"
+    assert client.post(url, {"action": "add"}).status_code == 403
+    forged = client.post(url, {"action": "add"}, HTTP_ORIGIN="https://evil.example")
+    assert forged.status_code == 403
+    assert not Favourite.objects.exists()
+    # The public mission page carries no token: the browser's Origin header vouches for it.
+    same_site = client.post(url, {"action": "add"}, HTTP_ORIGIN="http://localhost")
+    assert same_site.status_code == 302
+    assert Favourite.objects.filter(volunteer=volunteer).count() == 1
+    # The volunteer space's own forms carry a token.
+    listing = client.get("/fr/espace/favoris/").text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', listing).group(1)
+    client.post(url, {"action": "remove", "csrfmiddlewaretoken": token})
+    assert not Favourite.objects.exists()
+
+
 # --- Data protection ------------------------------------------------------------------------
 
 
