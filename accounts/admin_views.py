@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -18,6 +17,7 @@ from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
 from wagtail.admin.views.account import LoginView as WagtailLoginView
 
 from portal import languages
+from portal.redirects import next_from
 
 from . import ratelimits, services, staff
 from .forms import OTPCodeForm, ThrottledLoginMixin
@@ -38,10 +38,7 @@ class AdminLoginView(ThrottledLoginViewMixin, WagtailLoginView):
 
 
 def next_url(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
-        return url
-    return reverse("wagtailadmin_home")
+    return next_from(request) or reverse("wagtailadmin_home")
 
 
 def staff_only(view):

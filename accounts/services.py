@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from wagtail.models import Site
 
 from emails.models import OutboundEmail
@@ -48,11 +49,14 @@ LINK_VIEWS = {
 
 
 def queue_link_email(
-    user, template, purpose, key, site, language, *, to=None, fresh=False, **context
+    user, template, purpose, key, site, language, *, to=None, fresh=False, next_url="", **context
 ):
-    """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`."""
+    """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`;
+    `next_url` (checked by the caller, again by the link's view) is where it leads after."""
     with translation.override(language):
         path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose, site)])
+    if next_url:
+        path = f"{path}?{urlencode({'next': next_url})}"
     return queue_email(
         to=to or user.email,
         template=template,
@@ -79,12 +83,14 @@ def send_totp_enrolment_link(user: User, site: Site, language: str) -> None:
         )
 
 
-def signup(*, site: Site, language: str, data: dict) -> SignupResult:
+def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> SignupResult:
     """Create an unconfirmed account and queue its confirmation email, in one transaction.
 
     No password is hashed here (the spike path must stay cheap); the confirmation link signs
     the volunteer in and a password can be set later. An address already registered gets a
     sign-in link instead of a second account, and the caller answers both cases the same way.
+    Either link leads to `next_url` (a page of this portal, e.g. the application page the
+    visitor came from) once used.
     """
     if not PortalSettings.cached_for_site(site).signups_open:
         raise SignupsClosed
@@ -115,6 +121,7 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
                 site,
                 language,
                 fresh=True,
+                next_url=next_url,
                 valid_hours=settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
             )
     except IntegrityError:
@@ -129,6 +136,7 @@ def signup(*, site: Site, language: str, data: dict) -> SignupResult:
                 f"signup-existing:{existing.pk}:{window}",
                 site,
                 language,
+                next_url=next_url,
             )
         return SignupResult(existing, created=False)
     return SignupResult(user, created=True)
@@ -140,8 +148,9 @@ def confirm_email(user: User) -> None:
         user.save(update_fields=["email_confirmed_at"])
 
 
-def send_signin_link(*, email: str, site: Site, language: str) -> bool:
-    """Queue a magic sign-in link if the address has an account; silent otherwise.
+def send_signin_link(*, email: str, site: Site, language: str, next_url: str = "") -> bool:
+    """Queue a magic sign-in link if the address has an account; silent otherwise. The link
+    leads to `next_url` once used.
 
     Never for a staff account: those sign in with a password and a code (accounts.staff), so
     no emailed token could open the admin, and the answer stays the same (no enumeration).
@@ -158,6 +167,7 @@ def send_signin_link(*, email: str, site: Site, language: str) -> bool:
             f"signin-link:{user.pk}:{window}",
             site,
             language,
+            next_url=next_url,
             valid_minutes=settings.ACCOUNT_SIGNIN_LINK_MAX_AGE // 60,
         )
     return True

@@ -22,6 +22,7 @@ from missions.states import APPLICATION
 from portal import languages
 from portal.cache import public_cache
 from portal.csrf import same_origin_or_token
+from portal.redirects import next_from, safe_next
 from portal.workflow import VOLUNTEER
 from tenants.models import PortalSettings
 
@@ -81,7 +82,12 @@ def api_signup(request):
     if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
         return rate_limited(limited)
     try:
-        services.signup(site=request.site, language=language, data=form.cleaned_data)
+        services.signup(
+            site=request.site,
+            language=language,
+            data=form.cleaned_data,
+            next_url=safe_next(request, payload.get("next")),
+        )
     except services.SignupsClosed:
         return json_error(503, "signups_closed", "Signups are closed on this portal for now.")
     return JsonResponse(SIGNUP_ACCEPTED, status=202)
@@ -110,21 +116,32 @@ def signup_page(request):
     if request.method == "POST":
         return signup_submit(request)
     closed = not PortalSettings.cached_for_site(request.site).signups_open
-    return render(request, "accounts/signup.html", {"form": SignupForm(), "closed": closed})
+    # `next` (checked against the host, the same for every visitor) rides along in the form,
+    # then in the confirmation link: the new volunteer lands where they meant to go.
+    context = {"form": SignupForm(), "closed": closed, "next": next_from(request)}
+    return render(request, "accounts/signup.html", context)
 
 
 def signup_submit(request):
     """The same signup without JavaScript: a same-origin form POST, or one with a token."""
     form = SignupForm(request.POST)
+    next_url = next_from(request)
     if not form.is_valid():
-        return render(request, "accounts/signup.html", {"form": form}, status=400)
+        context = {"form": form, "next": next_url}
+        return render(request, "accounts/signup.html", context, status=400)
     if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
-        page = render(request, "accounts/signup.html", {"form": form, "rate_limited": True})
-        return ratelimits.too_many(page, limited)
+        context = {"form": form, "rate_limited": True, "next": next_url}
+        return ratelimits.too_many(render(request, "accounts/signup.html", context), limited)
     try:
-        services.signup(site=request.site, language=languages.current(), data=form.cleaned_data)
+        services.signup(
+            site=request.site,
+            language=languages.current(),
+            data=form.cleaned_data,
+            next_url=next_url,
+        )
     except services.SignupsClosed:
-        return render(request, "accounts/signup.html", {"form": form, "closed": True}, status=503)
+        context = {"form": form, "closed": True, "next": next_url}
+        return render(request, "accounts/signup.html", context, status=503)
     return render(request, "accounts/signup_done.html", status=202)
 
 
@@ -157,7 +174,7 @@ def sign_in(request, user, message=None):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if message:
         messages.success(request, message)
-    return redirect("accounts:space")
+    return redirect(next_from(request) or "accounts:space")  # the link's ?next=, if ours
 
 
 @never_cache
@@ -221,12 +238,17 @@ def request_signin_link(request):
             page = render(request, "accounts/signin_link_sent.html")
             return ratelimits.too_many(page, limited)
         if send:
-            services.send_signin_link(email=email, site=request.site, language=languages.current())
+            services.send_signin_link(
+                email=email,
+                site=request.site,
+                language=languages.current(),
+                next_url=next_from(request),
+            )
         return render(request, "accounts/signin_link_sent.html")
     return render(
         request,
         "accounts/login.html",
-        {"form": LoginForm(request), "link_form": form},
+        {"form": LoginForm(request), "link_form": form, "next": next_from(request)},
         status=400,
     )
 

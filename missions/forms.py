@@ -1,10 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import DsfrForm
+
 from .models import Application
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(DsfrForm, forms.Form):
     """What a volunteer writes when offering their help (optional)."""
 
     message = forms.CharField(
@@ -12,5 +14,5 @@ class ApplicationForm(forms.Form):
         help_text=_("Your availability, why this mission, a question..."),
         max_length=Application._meta.get_field("message").max_length,
         required=False,
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )

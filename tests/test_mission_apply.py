@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from django.utils import timezone, translation
 
+from accounts.models import User
 from emails.models import OutboundEmail
 from missions.models import Application
 from tests import factories as make
@@ -69,7 +70,8 @@ def test_signed_in_the_form_sends_the_application_and_the_emails(mission, org):
     client = make.client_for(volunteer)
     page = client.get(apply_url(mission))
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    assert re.search(r'<textarea class="fr-input" id="id_message" name="message"', page.text)
+    (textarea,) = [f for f in Head(page.text).fields if f.get("name") == "message"]
+    assert "fr-input" in textarea["class"].split()
     assert_dsfr_form(page.text)
     response = client.post(apply_url(mission), {"message": "Disponible le mardi"})
     assert response.status_code == 302
@@ -165,3 +167,109 @@ def test_the_form_needs_its_csrf_token(mission):
     client = make.client_for(make.volunteer(), enforce_csrf_checks=True)
     assert client.post(apply_url(mission), {"message": ""}).status_code == 403
     assert not Application.objects.filter(mission=mission).exists()
+
+
+# --- Coming back after signing in or up (portal.redirects) ------------------------------------
+
+OUTSIDE = ["https://evil.example/phish", "//evil.example/", "http://covid19.localhost/fr/"]
+
+
+def test_password_sign_in_comes_back_to_the_application(client, mission):
+    volunteer = make.volunteer(password="correct horse battery")
+    page = client.get(f"/fr/compte/connexion/?next={apply_url(mission)}")
+    assert f'<input type="hidden" name="next" value="{apply_url(mission)}">' in page.text
+    response = client.post(
+        "/fr/compte/connexion/",
+        {
+            "username": volunteer.email,
+            "password": "correct horse battery",
+            "next": apply_url(mission),
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == apply_url(mission)
+    assert "<textarea" in client.get(response["Location"]).text
+
+
+@pytest.mark.parametrize("outside", OUTSIDE)
+def test_sign_in_ignores_a_next_outside_the_portal(client, outside):
+    volunteer = make.volunteer(password="correct horse battery")
+    page = client.get("/fr/compte/connexion/", {"next": outside})
+    assert 'name="next"' not in page.text
+    response = client.post(
+        "/fr/compte/connexion/",
+        {"username": volunteer.email, "password": "correct horse battery", "next": outside},
+    )
+    assert response.status_code == 302 and response["Location"] == "/fr/espace/"
+
+
+def emailed_path(template: str, to: str) -> str:
+    return OutboundEmail.objects.get(template=template, to_email=to).context["action_path"]
+
+
+def test_an_emailed_sign_in_link_comes_back_to_the_application(client, mission):
+    volunteer = make.volunteer()
+    client.post(
+        "/fr/compte/connexion/lien/", {"email": volunteer.email, "next": apply_url(mission)}
+    )
+    path = emailed_path("signin_link", volunteer.email)
+    assert path.endswith(f"/?next=%2Ffr%2Fmissions%2F{mission.pk}%2Fcandidater%2F")
+    assert client.get(path).status_code == 200  # the button; a mail scanner's GET does nothing
+    response = client.post(path)
+    assert response.status_code == 302 and response["Location"] == apply_url(mission)
+
+
+@pytest.mark.parametrize("outside", OUTSIDE)
+def test_an_emailed_link_never_leads_outside(client, outside):
+    volunteer = make.volunteer()
+    client.post("/fr/compte/connexion/lien/", {"email": volunteer.email, "next": outside})
+    path = emailed_path("signin_link", volunteer.email)
+    assert "next" not in path
+    tampered = client.post(f"{path}?next={outside}")  # edited by hand: still ignored
+    assert tampered.status_code == 302 and tampered["Location"] == "/fr/espace/"
+
+
+def test_signing_up_from_a_mission_leads_back_to_it_once_confirmed(client, mission):
+    page = client.get(f"/fr/inscription/?next={apply_url(mission)}")
+    assert page["Cache-Control"].startswith("public") and not page.cookies
+    assert f'<input type="hidden" name="next" value="{apply_url(mission)}">' in page.text
+    response = client.post(
+        "/api/v1/signup",
+        {
+            "email": "nouvelle@example.com",
+            "first_name": "Nour",
+            "last_name": "Benali",
+            "postal_code": "75011",
+            "birth_date": "1995-04-02",
+            "consent": True,
+            "language": "fr",
+            "next": apply_url(mission),  # signup.js posts every field of the form
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    path = emailed_path("account_confirmation", "nouvelle@example.com")
+    assert path.startswith("/fr/compte/confirmer/") and "next=%2Ffr%2Fmissions" in path
+    confirmed = client.post(path)
+    assert confirmed.status_code == 302 and confirmed["Location"] == apply_url(mission)
+    assert User.objects.get(email="nouvelle@example.com").email_confirmed_at is not None
+    client.post(apply_url(mission), {"message": "Me voilà"})
+    assert Application.objects.get(mission=mission).volunteer.email == "nouvelle@example.com"
+
+
+def test_signing_up_with_an_outside_next_drops_it(client):
+    page = client.get("/fr/inscription/", {"next": OUTSIDE[0]})
+    assert 'name="next"' not in page.text
+    client.post(
+        "/api/v1/signup",
+        {
+            "email": "autre@example.com",
+            "first_name": "A",
+            "last_name": "B",
+            "postal_code": "75011",
+            "birth_date": "1995-04-02",
+            "consent": True,
+            "next": OUTSIDE[0],
+        },
+        content_type="application/json",
+    )
+    assert "next" not in emailed_path("account_confirmation", "autre@example.com")
