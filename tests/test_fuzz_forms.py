@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from search.missions import SearchForm
 from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
@@ -36,20 +37,7 @@ SIGNUP_FIELDS = [
     "consent",
     "language",
 ]
-SEARCH_FIELDS = [
-    "q",
-    "lat",
-    "lng",
-    "radius_km",
-    "postal_code",
-    "domain",
-    "activity",
-    "remote",
-    "date_from",
-    "date_to",
-    "audience",
-    "page",
-]
+SEARCH_FIELDS = list(SearchForm.base_fields)  # every parameter the search pages read
 
 
 @pytest.fixture

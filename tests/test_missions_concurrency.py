@@ -60,17 +60,7 @@ def server(demo):
 
 def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):
     organisation = Organisation.objects.get(slug="banque-alimentaire-rhone")
-    mission = make.mission(
-        organisation,
-        title="Dernières places",
-        description="Tri",
-        postal_code="69007",
-        city="Lyon",
-        latitude=45.75,
-        longitude=4.84,
-        places=10,
-        sites=[demo["localhost"]],
-    )
+    mission = make.mission(organisation, title="Dernières places", places=10)
     now = timezone.now()
     volunteers = User.objects.bulk_create(
         [
