@@ -35,7 +35,9 @@ def alternates(context, page):
 def language_switch(context):
     """[(language, url, label)] of the other languages, keeping the page: a Wagtail page's
     live translations; elsewhere the same view under the other language's prefix."""
-    request, page, current = context["request"], context.get("page"), get_language()
+    request, page, current = context.get("request"), context.get("page"), get_language()
+    if request is None:  # rendered outside a request (an email, a test): no page to keep
+        return []
     if isinstance(page, Page):
         return [entry for entry in alternates(context, page) if entry[0] != current]
     # Only the parameters the page cache keys on: any other (utm_*...) would be stored in a
@@ -53,7 +55,7 @@ def language_switch(context):
 @register.simple_tag(takes_context=True)
 def portal_links(context):
     """The header menu's and the footer's links of this portal, in this language (cached)."""
-    return footer.portal_links(context["request"])
+    return footer.portal_links(context.get("request"))
 
 
 @register.simple_tag(takes_context=True)
