@@ -23,22 +23,23 @@ FIGURES_TTL = 60
 _last_known: dict[str, tuple[float, object]] = {}
 
 
-def remembered(key: str, site, compute, degraded_value):
-    """The value under `key`: from this process while fresh, else Redis, else `compute()`.
+def remembered(key: str, site, compute, degraded_value, ttl: int = FIGURES_TTL):
+    """The value under `key`: from this process while fresh (`ttl` seconds), else Redis,
+    else `compute()`.
 
     In degraded mode nothing is computed: the last known value, however old, or
     `degraded_value`.
     """
     now = time.time()
     local = _last_known.get(key)
-    if local is not None and now - local[0] < FIGURES_TTL:
+    if local is not None and now - local[0] < ttl:
         return local[1]
     stored = cache.get(key)
     if stored is None:
         if PortalSettings.cached_for_site(site).degraded_mode:
             return local[1] if local is not None else degraded_value
         stored = (now, compute())
-        cache.set(key, stored, FIGURES_TTL)
+        cache.set(key, stored, ttl)
     _last_known[key] = stored
     return stored[1]
 

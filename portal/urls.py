@@ -14,6 +14,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts import views as account_views
 from emails.tracking import brevo_tracking
+from home import statistics as home_statistics
 from home import views as home_views
 from missions import views as mission_views
 from missions.api import api as missions_api
@@ -53,6 +54,7 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("search/", search_views.search, name="search"),
     path("missions/", search_views.missions, name="missions"),
+    path("statistiques/", home_statistics.statistics, name="statistics"),
     path("missions/<int:pk>/", mission_views.mission, name="mission"),
     path("missions/<int:pk>-<slug:slug>/", mission_views.mission, name="mission_slug"),
     path("missions/<int:pk>/candidater/", mission_views.apply, name="mission_apply"),

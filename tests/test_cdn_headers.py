@@ -31,6 +31,8 @@ def public_urls(site):
     return urls + [
         "/fr/inscription/",
         "/en/inscription/",
+        "/fr/statistiques/",
+        "/en/statistiques/",
         "/robots.txt",
         "/sitemap.xml",
         "/fr/search/?query=mission",
