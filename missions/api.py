@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.http import HttpResponse
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
@@ -130,6 +130,7 @@ class FacetsOut(Schema):
     domain: dict[str, int] = {}
     activity: dict[str, int] = {}
     remote: dict[str, int] = Field({}, description='Keys "remote" and "on_site".')
+    audience: dict[str, int] = {}
 
 
 class InvalidOut(Schema):
@@ -161,11 +162,12 @@ def list_missions(
     date_from: str = "",
     date_to: str = "",
     audience: str = "",
+    sort: str = Query("", description="distance, relevance or date (soonest start first)."),
     page: int = 1,
 ):
     """Public missions of this portal: full text (`q`), around a place (`lat`/`lng` or
     `postal_code`, `radius_km` up to 200), filters, facet counts, 20 per page. Sorted by
-    distance when a place is given, else relevance, else start date."""
+    distance when a place is given, else relevance, else start date, unless `sort` says."""
     from search.missions import InvalidSearch, parse, search
 
     try:

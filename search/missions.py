@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import json
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from django import forms
@@ -23,22 +24,27 @@ from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from wagtail.search.backends import get_search_backend
 
 from missions import postcodes
-from missions.models import Activity, Domain, Mission
+from missions.models import Mission
 from tenants.models import PortalSettings
 
-from . import index
+from . import index, taxonomy
 
 PAGE_SIZE = 20
 MAX_RADIUS_KM = 200
 MAX_PAGE = 500
 RESULTS_TTL = 60
 EARTH_KM = 6371.0
+SORTS = ("distance", "relevance", "date")
 
 
 class InvalidSearch(Exception):
-    def __init__(self, fields: dict):
+    """`fields`: a message per bad field (the API's); `codes`: what went wrong with each, for
+    the page to say it in the visitor's language."""
+
+    def __init__(self, fields: dict, codes: dict | None = None):
         super().__init__("invalid search")
         self.fields = fields
+        self.codes = codes or {}
 
 
 @dataclass
@@ -54,11 +60,30 @@ class Params:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     audience: str = ""
+    sort: str = ""
     page: int = 1
+
+    def __post_init__(self):
+        # The default order, or one this search cannot take, is no sort: one cache entry.
+        if self.sort not in self.sorts()[1:]:
+            self.sort = ""
 
     @property
     def has_place(self) -> bool:
         return self.lat is not None and self.lng is not None
+
+    def sorts(self) -> list[str]:
+        """The orders this search can take, its default first: distance around a place, else
+        relevance of the text, else the soonest start date."""
+        return [
+            *(["distance"] if self.has_place else []),
+            *(["relevance"] if self.q else []),
+            "date",
+        ]
+
+    @property
+    def order(self) -> str:
+        return self.sort or self.sorts()[0]
 
     def key(self) -> str:
         return hashlib.sha1(
@@ -111,16 +136,15 @@ class YesNoField(forms.Field):
 
 
 class SlugOfField(forms.CharField):
-    """The slug of an existing row of `model` (a domain, an activity)."""
+    """The slug of an existing domain or activity (`kind`), checked against the cached list."""
 
-    def __init__(self, model):
+    def __init__(self, kind):
         super().__init__(required=False)
-        self.model = model
+        self.kind = kind
 
     def validate(self, value):
-        if value and not self.model.objects.filter(slug=value).exists():
-            name = self.model._meta.model_name
-            raise ValidationError(f"unknown {name}", code="unknown")
+        if value and value not in taxonomy.slugs(self.kind):
+            raise ValidationError(f"unknown {self.kind}", code="unknown")
 
 
 class SearchForm(forms.Form):
@@ -133,8 +157,8 @@ class SearchForm(forms.Form):
     radius_km = NumberField(1, MAX_RADIUS_KM)
     page = NumberField(1, MAX_PAGE, int)
     postal_code = forms.CharField(required=False)
-    domain = SlugOfField(Domain)
-    activity = SlugOfField(Activity)
+    domain = SlugOfField("domain")
+    activity = SlugOfField("activity")
     remote = YesNoField(required=False)
     date_from = IsoDateField(required=False)
     date_to = IsoDateField(required=False)
@@ -142,6 +166,11 @@ class SearchForm(forms.Form):
         choices=Mission.Audience.choices,
         required=False,
         error_messages={"invalid_choice": f"one of {', '.join(Mission.Audience.values)}"},
+    )
+    sort = forms.ChoiceField(
+        choices=[(name, name) for name in SORTS],
+        required=False,
+        error_messages={"invalid_choice": f"one of {', '.join(SORTS)}"},
     )
 
     place = None  # (lat, lng) of the postal code, when it gives the place
@@ -191,10 +220,13 @@ def parse(raw) -> Params:
     values = raw.lists() if hasattr(raw, "lists") else ((k, [v]) for k, v in raw.items())
     for name, given in values:  # PostgreSQL text cannot hold NUL: say so, do not fail on it
         if any("\x00" in str(value) for value in given):
-            raise InvalidSearch({name: "contains a NUL character"})
+            raise InvalidSearch({name: "contains a NUL character"}, {name: "nul"})
     form = SearchForm(raw)
     if not form.is_valid():
-        raise InvalidSearch({name: str(errors[0]) for name, errors in form.errors.items()})
+        raise InvalidSearch(
+            {name: str(errors[0]) for name, errors in form.errors.items()},
+            {name: errors[0].code for name, errors in form.errors.as_data().items()},
+        )
     return form.params()
 
 
@@ -208,33 +240,30 @@ def distance_km(lat: float, lng: float):
 
 def queryset(site, params: Params):
     missions = Mission.objects.public(site)
+    orders = {"date": ["start_date", "pk"], "distance": ["distance", "pk"]}
+    ranked = params.order == "relevance"  # the rank is computed only when it sorts
     if params.q and settings.MISSION_SEARCH_BACKEND != "postgres":
         # Text in Wagtail's backend (Elasticsearch/OpenSearch), place and filters in SQL.
         ids = text_matches(params.q)
-        missions, order = filtered(missions.filter(pk__in=ids), params)
-        if not params.has_place:
+        missions = missions.filter(pk__in=ids)
+        if ranked:
             rank = Case(*[When(pk=pk, then=n) for n, pk in enumerate(ids)], default=len(ids))
-            missions, order = missions.annotate(rank=rank), ["rank", "pk"]
-        return missions.order_by(*order)
-    order = ["start_date", "pk"]
-    if params.q:
-        if connection.vendor == "postgresql":
-            query = SearchQuery(params.q, config="french_unaccent", search_type="websearch")
-            missions = missions.filter(search_vector=query).annotate(
-                rank=SearchRank(F("search_vector"), query)
-            )
-            order = ["-rank", "pk"]
-        else:
-            missions = missions.filter(
-                Q(title__icontains=params.q) | Q(description__icontains=params.q)
-            )
-    missions, place_order = filtered(missions, params)
-    return missions.order_by(*(place_order or order))
+            missions, orders["relevance"] = missions.annotate(rank=rank), ["rank", "pk"]
+    elif params.q and connection.vendor == "postgresql":
+        query = SearchQuery(params.q, config="french_unaccent", search_type="websearch")
+        missions = missions.filter(search_vector=query)
+        if ranked:
+            missions = missions.annotate(rank=SearchRank(F("search_vector"), query))
+            orders["relevance"] = ["-rank", "pk"]
+    elif params.q:  # the embedded SQLite: no rank, by date
+        missions = missions.filter(
+            Q(title__icontains=params.q) | Q(description__icontains=params.q)
+        )
+    return filtered(missions, params).order_by(*orders.get(params.order, orders["date"]))
 
 
 def filtered(missions, params: Params):
     """Place (bounding box on the indexed columns, then exact distance) and the filters."""
-    order = None
     if params.has_place:
         dlat = params.radius_km / 111.0
         dlng = params.radius_km / (111.32 * max(math.cos(math.radians(params.lat)), 0.01))
@@ -247,7 +276,6 @@ def filtered(missions, params: Params):
             .annotate(distance=distance_km(params.lat, params.lng))
             .filter(distance__lte=params.radius_km)
         )
-        order = ["distance", "pk"]
     if params.remote is not None:
         missions = missions.filter(is_remote=params.remote)
     if params.domain:
@@ -260,7 +288,7 @@ def filtered(missions, params: Params):
         missions = missions.filter(Q(end_date__isnull=True) | Q(end_date__gte=params.date_from))
     if params.date_to:
         missions = missions.filter(Q(start_date__isnull=True) | Q(start_date__lte=params.date_to))
-    return missions, order
+    return missions
 
 
 def text_matches(q: str, limit: int = 2000) -> list[int]:
@@ -271,24 +299,26 @@ def text_matches(q: str, limit: int = 2000) -> list[int]:
 
 
 def facets(missions) -> dict:
-    base = missions.order_by()
-    return {
-        "domain": dict(
-            base.exclude(domain=None).values_list("domain__slug").annotate(n=Count("pk"))
-        ),
-        "activity": dict(
-            base.exclude(activity=None).values_list("activity__slug").annotate(n=Count("pk"))
-        ),
-        "remote": {
-            ("remote" if remote else "on_site"): n
-            for remote, n in base.values_list("is_remote").annotate(n=Count("pk"))
-        },
-    }
+    """Results per domain, activity, remote/on site and audience, from one GROUP BY over the
+    results (a row per combination met: a few hundred at most), summed here."""
+    counts = {name: Counter() for name in ("domain", "activity", "remote", "audience")}
+    rows = missions.order_by().values_list(
+        "domain__slug", "activity__slug", "is_remote", "audience"
+    )
+    for domain, activity, remote, audience, n in rows.annotate(n=Count("pk")):
+        if domain:
+            counts["domain"][domain] += n
+        if activity:
+            counts["activity"][activity] += n
+        counts["remote"]["remote" if remote else "on_site"] += n
+        counts["audience"][audience] += n
+    return {name: dict(counter) for name, counter in counts.items()}
 
 
 def serialize(mission) -> dict:
     return {
         "id": mission.pk,
+        "slug": mission.slug,
         "title": mission.title,
         "organisation": {"id": mission.organisation_id, "name": mission.organisation.name},
         "domain": mission.domain.slug if mission.domain_id else None,
@@ -331,11 +361,12 @@ def search(site, params: Params) -> Results:
         # Lighter: one page, no count, no facets; never an error.
         page = [serialize(m) for m in missions[start : start + PAGE_SIZE]]
         return Results(results=page, count=None, page=params.page, degraded=True)
+    counts = facets(missions)
     found = {
         "results": [serialize(m) for m in missions[start : start + PAGE_SIZE]],
-        "count": missions.count(),
+        "count": sum(counts["remote"].values()),  # each result is remote or on site
         "page": params.page,
-        "facets": facets(queryset(site, params)),
+        "facets": counts,
         "degraded": False,
     }
     cache.set(key, found, RESULTS_TTL)

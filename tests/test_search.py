@@ -92,6 +92,56 @@ def test_filters_and_facets(catalogue, demo):
     assert everything.facets["remote"]["remote"] == 1
     assert everything.facets["remote"]["on_site"] >= 3
     assert everything.count == sum(everything.facets["remote"].values())
+    assert everything.count == sum(everything.facets["audience"].values())
+    young = catalogue["eleves"]
+    young.audience = "young"
+    young.save()
+    index.bump()
+    assert search(site, parse({})).facets["audience"]["young"] == 1
+    assert ids(search(site, parse({"audience": "young"}))) == [young.pk]
+
+
+def test_facets_and_count_take_one_query(catalogue, demo, django_assert_num_queries):
+    """Results, then one GROUP BY for the facets and the count; the domains and activities
+    the parameters name are checked against a cached list."""
+    site = demo["localhost"]
+    search(site, parse({"domain": "sante-test"}))  # warms the portal settings and the list
+    with django_assert_num_queries(2):
+        found = search(site, parse({"domain": "sante-test", "activity": "visites-test", "q": "a"}))
+    assert found.count == len(found.results)
+
+
+def test_a_new_domain_is_known_to_the_search_at_once(demo):
+    parse({})  # the list is cached
+    with pytest.raises(InvalidSearch):
+        parse({"domain": "nouveau"})
+    Domain.objects.create(name="Nouveau", slug="nouveau")
+    assert parse({"domain": "nouveau"}).domain == "nouveau"
+
+
+def test_sort_orders(catalogue, demo):
+    site = demo["localhost"]
+    soon = timezone.localdate() + datetime.timedelta(days=3)
+    later = soon + datetime.timedelta(days=30)
+    for name, start in (("eleves", later), ("visites", soon), ("marseille", None)):
+        catalogue[name].start_date = start
+        catalogue[name].save()
+    index.bump()
+    by_date = ids(search(site, parse({"sort": "date"})))
+    assert by_date.index(catalogue["visites"].pk) < by_date.index(catalogue["eleves"].pk)
+    assert by_date.index(catalogue["eleves"].pk) < by_date.index(catalogue["marseille"].pk)
+    around = {"lat": "45.764", "lng": "4.835", "radius_km": "10", "q": "populaire"}
+    nearest = ids(search(site, parse(around)))
+    assert nearest == [catalogue["eleves"].pk, catalogue["visites"].pk]
+    assert ids(search(site, parse({**around, "sort": "date"}))) == nearest[::-1]
+    # Relevance: the title weighs more than the description.
+    text = ids(search(site, parse({"q": "élèves"})))
+    assert text[0] == catalogue["eleves"].pk
+    # The default, or an order the search cannot take, is no sort (one cache entry).
+    assert parse({**around, "sort": "distance"}).sort == ""
+    assert parse({"sort": "distance"}).sort == "" and parse({"sort": "relevance"}).sort == ""
+    assert parse({"q": "x", "sort": "date"}).sort == "date"
+    assert parse({**around, "sort": "relevance"}).order == "relevance"
 
 
 @pytest.mark.parametrize(
@@ -107,12 +157,13 @@ def test_filters_and_facets(catalogue, demo):
         ({"date_from": "hier"}, "date_from"),
         ({"remote": "peut-être"}, "remote"),
         ({"audience": "martians"}, "audience"),
+        ({"sort": "price"}, "sort"),
     ],
 )
 def test_bad_input_names_the_field(raw, field, demo):
     with pytest.raises(InvalidSearch) as invalid:
         parse(raw)
-    assert field in invalid.value.fields
+    assert field in invalid.value.fields and field in invalid.value.codes
 
 
 def test_api_search_and_bad_input(client, catalogue):
@@ -120,7 +171,7 @@ def test_api_search_and_bad_input(client, catalogue):
     assert response.status_code == 200
     body = response.json()
     assert [r["title"] for r in body["results"]] == ["Aide aux devoirs des élèves"]
-    assert set(body["facets"]) == {"domain", "activity", "remote"}
+    assert set(body["facets"]) == {"domain", "activity", "remote", "audience"}
     bad = client.get("/api/v1/missions?radius_km=10000&page=-1")
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"radius_km", "page"}

@@ -374,6 +374,7 @@ PAGE_CACHE_QUERY_PARAMS = [
     "date_from",
     "date_to",
     "audience",
+    "sort",
 ]
 # Purge of the CDN (Cloudflare) after publishing or a settings change; off when unset.
 CLOUDFLARE_ZONE_ID = env("CLOUDFLARE_ZONE_ID", default="")
