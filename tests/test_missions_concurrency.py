@@ -1,11 +1,7 @@
 """200 volunteers apply at the same instant to a mission with 10 places, over real HTTP."""
 
 import secrets
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,9 +16,8 @@ from missions import services
 from missions.models import Application
 from organisations.models import Organisation
 from tests import factories as make
-from tests.workers import free_port, worker_env
+from tests.workers import WebServer
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -38,24 +33,8 @@ def session_for(user) -> str:
 
 @pytest.fixture
 def server(demo):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", "4", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(10)
+    with WebServer(workers=4) as web:
+        yield web.url
 
 
 def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):

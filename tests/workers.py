@@ -1,9 +1,8 @@
-"""A real Celery worker in a subprocess, on the test database and the Redis broker."""
+"""Processes the tests start: a real Celery worker (or beat) on the test database and the Redis
+broker, gunicorn on the test database (portal.testing.servers.Gunicorn), throwaway Redis servers."""
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -11,7 +10,14 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from portal.testing.servers import (
+    ROOT,
+    Gunicorn,
+    celery_command,
+    free_port,
+    kill_process_group,
+    stop_process_group,
+)
 
 
 def worker_env(**extra) -> dict:
@@ -41,21 +47,30 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "celery", "-A", "celery_app", "worker",
-            "--pool=prefork", f"--concurrency={self.concurrency}", "--loglevel=INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-        ]  # fmt: skip
+        return celery_command(
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={self.concurrency}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        )
 
     ready_marker = "ready."
 
     def start(self, timeout: float = 30) -> "CeleryWorker":
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=worker_env(**self.env), stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            self.command(),
+            cwd=ROOT,
+            env=worker_env(**self.env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while self.ready_marker and time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -69,17 +84,12 @@ class CeleryWorker:
 
     def kill(self):
         """SIGKILL the whole worker (main process and children), as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.process:
+            kill_process_group(self.process)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process:
+            stop_process_group(self.process)
         if getattr(self, "log", None):
             self.log.close()
 
@@ -93,14 +103,6 @@ class CeleryWorker:
 def purge_broker():
     """Drop messages a previous run left in the test broker database."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:
@@ -171,8 +173,7 @@ class CeleryBeat(CeleryWorker):
 
     def command(self) -> list[str]:
         schedule = Path("/tmp") / f"portal-test-beat-{os.getpid()}-{time.monotonic_ns()}"
-        return [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "--loglevel=INFO",
-                "-s", str(schedule)]  # fmt: skip
+        return celery_command("beat", "--loglevel=INFO", "-s", str(schedule))
 
 
 def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: str = ""):
@@ -185,45 +186,12 @@ def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: s
     raise AssertionError(message or f"condition not met within {timeout}s")
 
 
-class WebServer:
+class WebServer(Gunicorn):
     """gunicorn serving portal.wsgi on a free loopback port, on the test database."""
 
     def __init__(self, workers: int = 1, **env):
-        self.port = free_port()
-        self.workers = workers
-        self.env = env
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path("/tmp") / f"portal-test-web-{os.getpid()}-{self.port}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30) -> "WebServer":
-        import requests
-
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-c", "gunicorn.conf.py",
-             "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers), "--access-logfile",
-             "/dev/null"],
-            cwd=ROOT, env=worker_env(**self.env), stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                requests.get(f"{self.url}/_ping", timeout=5)
-                return self
-            except requests.ConnectionError as exc:
-                if time.monotonic() > deadline:
-                    log = self.log_path.read_text()[-3000:]
-                    raise RuntimeError(f"gunicorn not up: {log}") from exc
-                time.sleep(0.2)
-
-    stop = CeleryWorker.stop  # the same process-group stop (SIGTERM, then SIGKILL)
-    kill = CeleryWorker.kill
-    __enter__ = CeleryWorker.__enter__
-    __exit__ = CeleryWorker.__exit__
+        args = ["-w", workers, "--access-logfile", "/dev/null"]
+        super().__init__(worker_env(**env), args)
 
 
 class HangUpServer:

@@ -1,0 +1,172 @@
+"""Processes that the tests and `make bench` start around the portal: free loopback ports,
+gunicorn serving portal.wsgi, the Celery command line, and stopping a process group.
+
+No pytest and no Django settings here: `bench/` imports this outside any test run, and each
+caller passes the complete environment its processes run with.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class DidNotStart(RuntimeError):
+    """A server exited or did not answer in time; the message ends with its log's tail."""
+
+
+def port_is_free(port: int) -> bool:
+    """Free on loopback and on all interfaces (gunicorn.conf.py binds 0.0.0.0 by default)."""
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port() -> int:
+    for _ in range(20):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port_is_free(port):
+            return port
+    raise DidNotStart("no free loopback port found")
+
+
+def celery_command(*args: str) -> list[str]:
+    """`celery -A celery_app <args>` with this interpreter."""
+    return [sys.executable, "-m", "celery", "-A", "celery_app", *args]
+
+
+def kill_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL a process started with start_new_session=True and its children, as a crash."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM to the whole group (graceful stop), SIGKILL if it outlives `timeout`."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_process_group(process)
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py portal.wsgi:application` on a free loopback port.
+
+    gunicorn.conf.py binds 0.0.0.0:$PORT; `--bind 127.0.0.1:PORT` keeps it on loopback. `env`
+    is the processes' whole environment (PORT is added); `args` come after the config and
+    override it (`-w 4`, `--max-requests 0`). Its own process group: the master and its
+    workers only, stopped together. Ready once /_ping answers "pong".
+    """
+
+    def __init__(self, env: dict, args=(), log_path: Path | None = None, start_timeout=30):
+        self.start_timeout = start_timeout
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**env, "PORT": str(self.port)}
+        self.args = [str(arg) for arg in args]
+        self.log_path = log_path or Path(tempfile.gettempdir()) / (
+            f"portal-gunicorn-{os.getpid()}-{self.port}.log"
+        )
+        self.process: subprocess.Popen | None = None
+        self.log = None
+
+    def command(self) -> list[str]:
+        config = ["-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", *self.args]
+        return [sys.executable, "-m", "gunicorn", *config, "portal.wsgi:application"]
+
+    def start(self) -> "Gunicorn":
+        import requests
+
+        if not port_is_free(self.port):
+            raise DidNotStart(f"gunicorn: port {self.port} is taken")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.start_timeout
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise DidNotStart(
+                        f"gunicorn exited with {self.process.returncode} at start; see "
+                        f"{self.log_path}:\n{self.log_tail()}"
+                    )
+                try:
+                    if self.get("/_ping").text == "pong":
+                        return self
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise DidNotStart(
+                        f"gunicorn did not answer /_ping in {self.start_timeout} s; "
+                        f"see {self.log_path}:\n"
+                        f"{self.log_tail()}"
+                    )
+                time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def get(self, path: str, **kwargs):
+        """GET with Host: localhost (the demo portal), as the tests and wrk send it."""
+        import requests
+
+        return requests.get(self.url + path, headers={"Host": "localhost"}, timeout=5, **kwargs)
+
+    def alive(self) -> bool:
+        try:
+            return self.process.poll() is None and self.get("/_ping").status_code == 200
+        except Exception:
+            return False
+
+    def log_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        return "".join(self.log_path.read_text(errors="replace").splitlines(True)[-lines:])
+
+    def log_size(self) -> int:
+        self.log.flush()
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        self.log.flush()
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        """Graceful: gunicorn.conf.py gives requests in flight 25 s (graceful_timeout)."""
+        if self.process is not None:
+            stop_process_group(self.process, timeout=40)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            kill_process_group(self.process)
+
+    def __enter__(self) -> "Gunicorn":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
