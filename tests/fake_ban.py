@@ -14,90 +14,34 @@ taught, an empty FeatureCollection otherwise. Set ``BAN_API_URL = fake.url``.
 
 from __future__ import annotations
 
-import json
 import re
-import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeService, JsonHandler
 
 
 def _key(query: str) -> str:
     return " ".join(query.lower().split())
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real API behind its proxy
+class _Handler(JsonHandler):
     server_version = "FakeBAN/1.0"
     timeout = 10
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, open_=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _send_json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client timed out meanwhile
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path.rstrip("/") != "/search":
-            self._send_json(404, {"code": 404, "message": f"Unknown path {url.path}"})
+            self.send_json(404, {"code": 404, "message": f"Unknown path {url.path}"})
             return
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        status, body, delay = self.server.fake._search(params)
+        status, body, delay = self.fake._search(params)
         if delay:
             time.sleep(delay)
-        self._send_json(status, body)
+        self.send_json(status, body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    fake: FakeBan
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        self._sockets: set[socket.socket] = set()
-        self._sockets_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def track(self, sock: socket.socket, open_: bool) -> None:
-        with self._sockets_lock:
-            (self._sockets.add if open_ else self._sockets.discard)(sock)
-
-    def close_client_sockets(self) -> None:
-        with self._sockets_lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # client disconnects during injected delays are expected
-
-
-class FakeBan:
+class FakeBan(FakeService):
     """Usage::
 
     with FakeBan() as ban:
@@ -105,51 +49,17 @@ class FakeBan:
         settings.BAN_API_URL = ban.url
     """
 
+    handler = _Handler
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
-        self.host = host
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        super().__init__(host, port)
         self.addresses: dict[str, dict] = {}
         self.requests: list[dict] = []
-        self._fail_queue: list[int] = []
-        self._delay_queue: list[float] = []
-
-    # -- lifecycle ----------------------------------------------------------------
-
-    def start(self) -> FakeBan:
-        if self._server is None:
-            self._server = _Server((self.host, self._port), _Handler)
-            self._server.fake = self
-            self._port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"FakeBan:{self._port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_client_sockets()
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeBan:
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """Value for ``BAN_API_URL`` (searches go to ``url + "search/"``)."""
-        return f"http://{self.host}:{self._port}/"
+        return self.base_url
 
     # -- control ------------------------------------------------------------------
 
@@ -172,29 +82,19 @@ class FakeBan:
                 "postcode": postcode,
             }
 
-    def fail_next(self, n: int, status: int = 500) -> None:
-        with self._lock:
-            self._fail_queue.extend([status] * n)
-
-    def delay_next(self, n: int, seconds: float) -> None:
-        with self._lock:
-            self._delay_queue.extend([float(seconds)] * n)
-
     def reset(self) -> None:
         with self._lock:
             self.addresses.clear()
             self.requests.clear()
-            self._fail_queue.clear()
-            self._delay_queue.clear()
+            self._clear_injections()
 
     # -- the API ------------------------------------------------------------------
 
     def _search(self, params: dict[str, str]) -> tuple[int, dict, float]:
         with self._lock:
             self.requests.append(params)
-            delay = self._delay_queue.pop(0) if self._delay_queue else 0.0
-            fail = self._fail_queue.pop(0) if self._fail_queue else None
             known = dict(self.addresses)
+        delay, fail = self._take_injections()
         if fail is not None:
             return fail, {"code": fail, "message": f"Injected HTTP {fail}"}, delay
         query = params.get("q", "").strip()

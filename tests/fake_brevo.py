@@ -30,16 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import socket
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from tests.fake_http import FakeService, JsonHandler
 
 API_PREFIX = "/v3/"
 SEND_PATH = "/v3/smtp/email"
@@ -82,72 +78,33 @@ def _lower_keys(headers: dict) -> dict:
     return {str(k).lower(): v for k, v in headers.items()}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 so anymail's requests.Session can reuse connections (we always send
-    # Content-Length).
-    protocol_version = "HTTP/1.1"
+class _Handler(JsonHandler):
     server_version = "FakeBrevo/1.0"
-    # Idle keep-alive connections give up eventually instead of pinning a thread.
-    timeout = 60
-
-    server: _Server
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection, open_=True)
-        self.server.fake._count_connection()
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, open_=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test and benchmark output clean
-
-    # -- plumbing -----------------------------------------------------------------
-
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return None  # unsupported; caller answers 411
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _send_json(self, status: int, body: Any, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            # Client gave up (e.g. timed out while we were delaying).
-            self.close_connection = True
+        self.fake._count_connection()
 
     def _dispatch(self, method: str) -> None:
-        fake = self.server.fake
+        fake = self.fake
         path = self.path.split("?", 1)[0]
         is_control = path.startswith(CONTROL_PREFIX)
         if not is_control:
             fake._count_request()
-        body = self._read_body()
+        body = self.read_body()
         if body is None:
             self.close_connection = True
-            self._send_json(411, {"code": "bad_request", "message": "Length required"})
+            self.send_json(411, {"code": "bad_request", "message": "Length required"})
             return
         if is_control:
             self._control(method, path, body)
         elif path == SEND_PATH:
             if method != "POST":
-                self._send_json(405, {"code": "method_not_allowed", "message": "Use POST"})
+                self.send_json(405, {"code": "method_not_allowed", "message": "Use POST"})
             else:
                 self._send_email(body)
         else:
-            self._send_json(404, {"code": "not_found", "message": f"Unknown path {path}"})
+            self.send_json(404, {"code": "not_found", "message": f"Unknown path {path}"})
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -164,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- Brevo API ----------------------------------------------------------------
 
     def _send_email(self, raw: bytes) -> None:
-        fake = self.server.fake
+        fake = self.fake
         delay, fail_status = fake._take_injections()
         headers: dict[str, str] = {}
 
@@ -191,74 +148,37 @@ class _Handler(BaseHTTPRequestHandler):
 
         if delay:
             time.sleep(delay)  # after recording: the mail "went out" anyway
-        self._send_json(status, response, headers)
+        self.send_json(status, response, headers)
 
     # -- control API --------------------------------------------------------------
 
     def _control(self, method: str, path: str, raw: bytes) -> None:
-        fake = self.server.fake
+        fake = self.fake
         action = path[len(CONTROL_PREFIX) :].strip("/")
         try:
             args = json.loads(raw) if raw.strip() else {}
             if not isinstance(args, dict):
                 raise ValueError("expected a JSON object")
             if method == "GET" and action == "messages":
-                self._send_json(200, fake.messages)
+                self.send_json(200, fake.messages)
             elif method == "GET" and action == "stats":
-                self._send_json(200, fake.stats())
+                self.send_json(200, fake.stats())
             elif method == "POST" and action == "reset":
                 fake.reset()
-                self._send_json(200, {"ok": True})
+                self.send_json(200, {"ok": True})
             elif method == "POST" and action == "fail":
                 fake.fail_next(int(args.get("count", 1)), status=int(args.get("status", 500)))
-                self._send_json(200, {"ok": True})
+                self.send_json(200, {"ok": True})
             elif method == "POST" and action == "delay":
                 fake.delay_next(int(args.get("count", 1)), float(args["seconds"]))
-                self._send_json(200, {"ok": True})
+                self.send_json(200, {"ok": True})
             else:
-                self._send_json(404, {"code": "not_found", "message": f"{method} {path}"})
+                self.send_json(404, {"code": "not_found", "message": f"{method} {path}"})
         except (ValueError, KeyError, TypeError) as err:
-            self._send_json(400, {"code": "bad_request", "message": str(err)})
+            self.send_json(400, {"code": "bad_request", "message": str(err)})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # benchmark opens many concurrent connections
-
-    fake: FakeBrevo
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        self._open_sockets: set[socket.socket] = set()
-        self._sockets_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def track(self, sock: socket.socket, open_: bool) -> None:
-        with self._sockets_lock:
-            if open_:
-                self._open_sockets.add(sock)
-            else:
-                self._open_sockets.discard(sock)
-
-    def close_client_sockets(self) -> None:
-        """Drop idle keep-alive connections so clients don't talk to a stopped fake."""
-        with self._sockets_lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Disconnects are expected (client timeouts); anything else is a fake bug.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        logger.exception("FakeBrevo: error handling request from %s", client_address)
-
-
-class FakeBrevo:
+class FakeBrevo(FakeService):
     """Fake Brevo transactional API server running in a daemon thread.
 
     Usage::
@@ -267,7 +187,11 @@ class FakeBrevo:
             settings.ANYMAIL = {"BREVO_API_KEY": "test-key", "BREVO_API_URL": fake.url}
             ...
             assert fake.messages[0]["to"] == ["a@example.com"]
+
+    The control API lives at ``base_url + "_fake/..."``.
     """
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -277,13 +201,9 @@ class FakeBrevo:
         *,
         latency: float = 0.0,
     ):
-        self.host = host
-        self._port = port
+        super().__init__(host, port)
         self.api_key = api_key
         self.latency = latency  # added to every send, to mimic a remote API
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._init_state()
 
@@ -297,67 +217,7 @@ class FakeBrevo:
         # Brevo's own request idempotency: top-level headers.idempotencyKey -> first answer.
         self._request_keys: dict[str, dict] = {}
         self._replays = 0
-        self._fail_queue: list[int] = []
-        self._delay_queue: list[float] = []
-
-    # -- lifecycle ----------------------------------------------------------------
-
-    def start(self) -> FakeBrevo:
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self._port), _Handler)
-        server.fake = self
-        self._server = server
-        self._port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeBrevo:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_client_sockets()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def serve_forever(self) -> None:
-        """Run in the foreground (CLI); Ctrl-C stops."""
-        server = _Server((self.host, self._port), _Handler)
-        server.fake = self
-        self._server = server
-        self._port = server.server_address[1]
-        try:
-            server.serve_forever(poll_interval=0.2)
-        finally:
-            server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeBrevo:
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port == 0:
-            raise RuntimeError("FakeBrevo port is only known once started")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """Root URL (control API lives at ``base_url + "_fake/..."``)."""
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}/"
+        self._clear_injections()
 
     @property
     def url(self) -> str:
@@ -434,16 +294,14 @@ class FakeBrevo:
         """Make the next `n` send POSTs answer `status` (429 adds Retry-After: 1)."""
         if not 400 <= status <= 599:
             raise ValueError(f"status must be a 4xx/5xx code, got {status}")
-        with self._lock:
-            self._fail_queue.extend([status] * n)
+        super().fail_next(n, status)
 
     def delay_next(self, n: int, seconds: float) -> None:
         """Make the next `n` send POSTs sleep `seconds` before answering.
 
         The message is still accepted and recorded (see module docstring).
         """
-        with self._lock:
-            self._delay_queue.extend([float(seconds)] * n)
+        super().delay_next(n, seconds)
 
     # -- internals used by the handler --------------------------------------------
 
@@ -456,9 +314,7 @@ class FakeBrevo:
             self._requests += 1
 
     def _take_injections(self) -> tuple[float, int | None]:
-        with self._lock:
-            delay = self._delay_queue.pop(0) if self._delay_queue else 0.0
-            fail = self._fail_queue.pop(0) if self._fail_queue else None
+        delay, fail = super()._take_injections()
         return delay + self.latency, fail
 
     def _accept(self, raw: bytes) -> tuple[int, dict]:
