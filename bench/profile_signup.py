@@ -20,21 +20,10 @@ import sys
 import time
 import traceback
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import ROOT, signup_email, signup_payload
+
 PROJECT_APPS = ("accounts", "emails", "home", "missions", "portal", "search", "tenants")
-
-
-def payload(email: str) -> dict:
-    return {
-        "email": email,
-        "first_name": "Camille",
-        "last_name": "Martin",
-        "postal_code": "69007",
-        "birth_date": "1990-05-01",
-        "consent": True,
-    }
 
 
 class RoundTrips:
@@ -215,9 +204,12 @@ def main(argv=None):
     # handler runs it, and with it the connection health check. Do as the real handler does.
     def signup(tag: str):
         close_old_connections()
-        email = f"bench-{args.nonce}-{tag}{next(serial)}@signup-bench.example.com"
+        email = signup_email(args.nonce, f"{tag}{next(serial)}")
         response = client.post(
-            "/api/v1/signup", payload(email), content_type="application/json", HTTP_HOST="localhost"
+            "/api/v1/signup",
+            signup_payload(email),
+            content_type="application/json",
+            HTTP_HOST="localhost",
         )
         if response.status_code != 202:
             raise SystemExit(f"signup answered {response.status_code}: {response.content[:300]!r}")

@@ -2,6 +2,7 @@
 -- request, nothing added per request; done() prints one `BENCH_JSON {...}` line with exact
 -- p50/p90/p95/p99 (wrk's text output has no p95) and wrk's error counters (`status` counts
 -- the responses that were not 2xx/3xx).
+-- search.lua loads this file for its done().
 
 function done(summary, latency, requests)
   local e = summary.errors

@@ -2,7 +2,10 @@
 --   SEARCH_MODE=uncached: every request a different place (random point in a French city
 --     area, random radius and words), so the portal's result cache never answers;
 --   SEARCH_MODE=cached: the same query every time, answered from the Redis result cache.
--- done() prints one `BENCH_JSON {...}` line with exact percentiles (see reference.lua).
+-- done() is reference.lua's, loaded from next to this file: one `BENCH_JSON {...}` line with
+-- exact percentiles.
+
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "reference.lua")
 
 local mode = os.getenv("SEARCH_MODE") or "uncached"
 local words = {"distribution", "soutien scolaire", "visite", "maraude", "collecte", "numerique",
@@ -32,15 +35,4 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, '
-      .. '"write": %d, "status": %d, "timeout": %d}, "latency_us": {"p50": %d, "p90": %d, '
-      .. '"p95": %d, "p99": %d, "mean": %.1f, "max": %d}}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(95),
-    latency:percentile(99), latency.mean, latency.max))
 end

@@ -1,10 +1,12 @@
 -- wrk script for `python -m bench.run signup`: one new account per request.
 --
 --   SIGNUP_NONCE=<run id> CSRF_COOKIE=<csrftoken cookie> CSRF_TOKEN=<csrfToken> \
---     wrk -t2 -c32 -d10s --latency -s bench/signup.lua http://127.0.0.1:PORT
+--   SIGNUP_BODY_FORMAT=<JSON body> wrk -t2 -c32 -d10s --latency -s bench/signup.lua URL
 --
--- Emails are bench-<nonce>-t<thread>-<counter>@signup-bench.example.com: unique across the
--- threads of a run (thread number) and across runs (nonce), so every request creates a user.
+-- SIGNUP_BODY_FORMAT is bench/harness.py's signup_payload() with the email
+-- bench-%s-t%d-%d@signup-bench.example.com, filled in with the nonce, the thread number and
+-- a counter (harness.run_signups sets it): unique across the threads of a run and across runs
+-- (nonce), so every request creates a user.
 -- done() prints one `BENCH_JSON {...}` line: exact p50/p90/p95/p99 (wrk's text output has no
 -- p95), the status codes seen by response(), and wrk's socket error counters.
 
@@ -28,9 +30,7 @@ local headers = {
   ["Cookie"] = "csrftoken=" .. cookie,
   ["X-CSRFToken"] = token,
 }
-local body_format = '{"email": "bench-%s-t%d-%d@signup-bench.example.com", '
-  .. '"first_name": "Camille", "last_name": "Martin", "postal_code": "69007", '
-  .. '"birth_date": "1990-05-01", "consent": true}'
+local body_format = assert(os.getenv("SIGNUP_BODY_FORMAT"), "SIGNUP_BODY_FORMAT is not set")
 
 function request()
   counter = counter + 1
