@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import translation
 
-from missions.models import Mission
+from missions.models import Favourite, Mission
 from organisations.models import Organisation
 from portal.purge import content_version
 from tests import factories as make
@@ -114,6 +114,7 @@ def test_the_mission_page_shows_the_mission(client, org):
     assert "Dès 18 ans" in text and "4 places restantes" in text
     assert "https://www.openstreetmap.org/?mlat=48.86000&amp;mlon=2.38000" in text
     assert f'href="/fr/missions/{mission.pk}/candidater/"' in text
+    assert f'action="/fr/espace/favoris/{mission.pk}/"' in text  # no token: same-origin POST
     url = f"http://localhost/fr/missions/{mission.pk}-{mission.slug}/"
     assert "https://www.facebook.com/sharer/sharer.php?u=" + url.replace(":", "%3A").replace(
         "/", "%2F"
@@ -298,3 +299,15 @@ def test_the_sitemap_lists_public_missions_and_organisations_of_this_portal(clie
     elsewhere = client.get("/sitemap.xml", HTTP_HOST="covid19.localhost").text
     assert f"<loc>http://covid19.localhost/fr/missions/{other.pk}-{other.slug}/</loc>" in elsewhere
     assert "http://localhost/" not in elsewhere
+
+
+def test_the_favourite_button_posts_without_a_token_from_the_page(org):
+    mission = make.mission(org)
+    volunteer = make.volunteer()
+    client = make.client_for(volunteer, enforce_csrf_checks=True)
+    assert 'name="csrfmiddlewaretoken"' not in client.get(mission.get_absolute_url()).text
+    response = client.post(
+        f"/fr/espace/favoris/{mission.pk}/", {"action": "add"}, HTTP_ORIGIN="http://localhost"
+    )
+    assert response.status_code == 302
+    assert Favourite.objects.filter(volunteer=volunteer, mission=mission).exists()
