@@ -9,6 +9,10 @@ from wagtail.models import Page
 from portal.cache import public_cache
 from tenants.models import PortalSettings
 
+from . import page as search_page
+from .missions import InvalidSearch, parse
+from .missions import search as search_missions
+
 RESULTS_TTL = 60
 
 
@@ -58,20 +62,18 @@ def run_search(site, query: str, number: str) -> list[dict]:
 
 @public_cache
 def missions(request):
-    """The volunteers' mission search page (same search as GET /api/v1/missions)."""
-    from missions.models import Domain
-
-    from .missions import InvalidSearch, parse, search
-
-    errors, found = {}, None
+    """The volunteers' mission search page: the search of GET /api/v1/missions (every filter,
+    facet counts, sort, pages), its whole query in the URL; a bad parameter is a 400 that
+    says which."""
+    errors, found, params = {}, None, None
     try:
         params = parse(request.GET)
-        found = search(request.site, params)
+        found = search_missions(request.site, params)
     except InvalidSearch as invalid:
-        errors = invalid.fields
+        errors = search_page.messages(invalid.codes)
     return TemplateResponse(
         request,
         "search/missions.html",
-        {"found": found, "errors": errors, "domains": Domain.objects.all(), "query": request.GET},
+        search_page.context(request.GET, found, params, errors),
         status=400 if errors else 200,
     )
