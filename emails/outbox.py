@@ -29,29 +29,23 @@ def queue_email(
     """
     if not idempotency_key.isascii():
         raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
+    email = OutboundEmail(
+        to_email=to.strip(),
+        template=template,
+        idempotency_key=idempotency_key,
+        site=site,
+        language=language,
+        context=context or {},
+    )
     if fresh:
         # The caller knows the key cannot exist yet (it names a row created in this same
         # transaction): skip the savepoint, two round trips less on the signup path.
-        email = OutboundEmail.objects.create(
-            to_email=to.strip(),
-            template=template,
-            idempotency_key=idempotency_key,
-            site=site,
-            language=language,
-            context=context or {},
-        )
+        email.save(force_insert=True)
         transaction.on_commit(kick, robust=True)
         return email
     try:
         with transaction.atomic():  # savepoint: a duplicate must not break the caller's transaction
-            email = OutboundEmail.objects.create(
-                to_email=to.strip(),
-                template=template,
-                idempotency_key=idempotency_key,
-                site=site,
-                language=language,
-                context=context or {},
-            )
+            email.save(force_insert=True)
     except IntegrityError:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(kick, robust=True)

@@ -59,9 +59,11 @@ def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> 
     return mission
 
 
-# What volunteers read: changing any of it on a validated mission sends it back to moderation.
-# Places and the waiting list are capacity, not content, and apply at once.
-MODERATED_FIELDS = {
+# What a manager edits, in the form's order. Everything but places and the waiting list is
+# what volunteers read: changing it on a validated mission sends it back to moderation (places
+# and the waiting list are capacity, not content, and apply at once). Never the status, the
+# counters or the organisation.
+MISSION_FIELDS = (
     "title",
     "description",
     "domain",
@@ -75,12 +77,14 @@ MODERATED_FIELDS = {
     "end_date",
     "is_recurring",
     "schedule",
+    "places",
+    "waiting_list",
     "prerequisites",
     "minimum_age",
     "sites",
-}
-# What a manager may change; never the status, the counters or the organisation.
-EDITABLE_FIELDS = (MODERATED_FIELDS - {"sites"}) | {"places", "waiting_list"}
+)
+MODERATED_FIELDS = set(MISSION_FIELDS) - {"places", "waiting_list"}
+EDITABLE_FIELDS = set(MISSION_FIELDS) - {"sites"}
 
 
 def allowed_sites(organisation):

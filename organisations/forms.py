@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Application, Mission
-from missions.services import allowed_sites
+from missions.services import MISSION_FIELDS, allowed_sites
 from portal.forms import DsfrForm, autocomplete
 
 from .models import Organisation
@@ -46,26 +46,7 @@ class OrganisationForm(DsfrForm, forms.ModelForm):
 class MissionForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = Mission
-        fields = [
-            "title",
-            "description",
-            "domain",
-            "activity",
-            "audience",
-            "is_remote",
-            "address",
-            "postal_code",
-            "city",
-            "start_date",
-            "end_date",
-            "is_recurring",
-            "schedule",
-            "places",
-            "waiting_list",
-            "prerequisites",
-            "minimum_age",
-            "sites",
-        ]
+        fields = list(MISSION_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             "prerequisites": forms.Textarea(attrs={"rows": 3}),
