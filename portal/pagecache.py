@@ -8,8 +8,8 @@ reads per hit (~0.5x a bare view here); this WSGI wrapper answers a hit with one
 Rules:
 * only GET/HEAD without a session cookie or Authorization header are looked up;
 * only 200 responses that Django marked `Cache-Control: public` (portal.cache), without
-  Set-Cookie and without `Vary: Cookie`, are stored: a signed-in page can never be stored,
-  because it carries a session cookie (bypass) and is marked private;
+  Set-Cookie and without `Vary: Cookie`, are stored: a signed-in request is never stored,
+  because it carries a session cookie (bypass), and a page that read the session is private;
 * keys: host (lower case, no trailing dot), path and the query parameters pages read
   (`PAGE_CACHE_QUERY_PARAMS`, sorted; the language is the path prefix, /fr/ or /en/), under
   a per-host version number kept in Redis. Tracking parameters (utm_*, fbclid...) are left

@@ -4,8 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
 from wagtail.models import Page
 
+from portal.cache import DefaultPrivateMiddleware, public_header
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -60,11 +63,14 @@ def test_every_public_page_is_cacheable_for_anonymous_visitors(client, demo, hos
 
 
 @pytest.mark.parametrize("hostname", ["localhost", "covid19.localhost"])
-def test_signed_in_visitors_get_private_pages(client, demo, hostname):
+def test_signed_in_visitors_get_the_same_public_pages_and_a_private_space(client, demo, hostname):
+    # Public pages render nothing of the visitor (the header's account area is filled in by
+    # script): the same cacheable page for all. The space, which shows them, is private.
     client.force_login(make.user())
-    for url in public_urls(demo[hostname])[:4] + ["/fr/espace/"]:
-        response = client.get(url, HTTP_HOST=hostname)
-        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    for url in public_urls(demo[hostname])[:4]:
+        assert_public(client.get(url, HTTP_HOST=hostname), url)
+    response = client.get("/fr/espace/", HTTP_HOST=hostname)
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
 
 
 def test_admin_and_api_are_private(client, demo):
@@ -127,3 +133,24 @@ def test_cached_menus_and_alternates_follow_a_publish(
     # No English translation yet: the French page offers no English alternate.
     text = client.get("/fr/nouvelle/", HTTP_HOST="localhost").text
     assert 'hreflang="en"' not in text and 'hreflang="fr"' in text
+
+
+def public_response(request, spoil=None):
+    response = HttpResponse("hello")
+    response["Cache-Control"] = public_header()
+    if spoil == "vary":
+        response["Vary"] = "Accept-Language, Cookie"
+    elif spoil == "cookie":
+        response.set_cookie("anything", "1")
+    return response
+
+
+@pytest.mark.parametrize("spoil", ["vary", "cookie"])
+def test_a_public_response_that_read_the_session_or_set_a_cookie_leaves_private(spoil):
+    guard = DefaultPrivateMiddleware(lambda request: public_response(request, spoil))
+    response = guard(RequestFactory().get("/"))
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+    assert (
+        DefaultPrivateMiddleware(public_response)(RequestFactory().get("/"))["Cache-Control"]
+        == public_header()
+    )
