@@ -36,6 +36,7 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
+from .landing import account_home, landing_url
 from .space_forms import AttendanceForm, CancelForm
 from .tokens import read_token
 
@@ -174,7 +175,7 @@ def sign_in(request, user, message=None):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if message:
         messages.success(request, message)
-    return redirect(next_from(request) or "accounts:space")  # the link's ?next=, if ours
+    return redirect(landing_url(request))  # the link's ?next= if ours, else per account
 
 
 @never_cache
@@ -219,9 +220,20 @@ class ThrottledLoginViewMixin:
 
 
 class PasswordLoginView(ThrottledLoginViewMixin, LoginView):
+    """Signed in (or already signed in, as the header's "Sign in" link finds some without
+    JavaScript): on to `next` if ours, else where accounts.landing sends this account."""
+
     template_name = "accounts/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        return next_from(self.request)
+
+    def get_success_url(self):
+        url = landing_url(self.request)
+        # ?next= this very page, for someone signed in: Django would call that a loop (a 500).
+        return url if url != self.request.path else account_home(self.request.user)
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "link_form": EmailForm()}
