@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missions import services as mission_services
 from missions.models import Application, Favourite, Mission
@@ -26,7 +26,7 @@ from portal.redirects import next_from, safe_next
 from portal.workflow import VOLUNTEER
 from tenants.models import PortalSettings
 
-from . import ratelimits, services, staff
+from . import account_area, ratelimits, services, staff
 from .forms import (
     DeleteAccountForm,
     EmailForm,
@@ -98,6 +98,20 @@ def api_signup(request):
 def api_csrf(request):
     """A CSRF token for pages served from the CDN, which cannot carry one themselves."""
     return JsonResponse({"csrfToken": get_token(request)})
+
+
+@never_cache
+@require_GET
+def api_me(request):
+    """GET /api/v1/me: the header's account area for pages served from the CDN (account.js).
+    204 when signed out; else the person's first name and links (account_area.menu), in the
+    page's language (`?language=fr`)."""
+    signed_in = request.user.is_authenticated
+    account_area.hint(request, signed_in)
+    if not signed_in:
+        return HttpResponse(status=204)
+    with translation.override(languages.supported(request.GET.get("language"))):
+        return JsonResponse(account_area.menu(request.user))
 
 
 def ping(request):
@@ -265,8 +279,11 @@ def request_signin_link(request):
     )
 
 
+@same_origin_or_token
 @require_POST
 def sign_out(request):
+    """From the header of any page. A cached page has no CSRF token to send: a same-origin
+    POST needs none (portal.csrf), as for signup and favourites."""
     logout(request)
     return redirect("/")
 

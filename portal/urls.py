@@ -32,9 +32,10 @@ urlpatterns = [
     # Brevo's delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET).
     path("anymail/brevo/tracking/", brevo_tracking, name="brevo_tracking"),
     path("_ping", account_views.ping, name="ping"),  # benchmark reference
-    # JSON API (partners, the signup page's script).
+    # JSON API (partners, the signup page's and the header's scripts).
     path("api/v1/signup", account_views.api_signup, name="api_signup"),
     path("api/v1/csrf", account_views.api_csrf, name="api_csrf"),
+    path("api/v1/me", account_views.api_me, name="api_me"),  # the header's account area
     path("api/v1/", missions_api.urls),  # missions, applications, /api/v1/schema
     # Staff and editors.
     path("admin/", include("accounts.admin_urls")),  # throttled login, two-factor steps

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",  # the admin needs a verified device
+    "accounts.account_area.AccountHintMiddleware",  # the `signed_in` cookie account.js reads
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.AdminPermissionDeniedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
