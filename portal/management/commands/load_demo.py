@@ -32,7 +32,9 @@ class Command(BaseCommand):
             if editor_created:
                 self.stdout.write(f"    editor: {editor.email} / {password}")
 
-        manager, manager_created = ensure_user("association@localhost", password)
+        manager, manager_created = ensure_user(
+            "association@localhost", password, first_name="Claire", last_name="Martin"
+        )
         for organisation in Organisation.objects.filter(slug="banque-alimentaire-rhone"):
             Membership.objects.get_or_create(organisation=organisation, user=manager)
         if manager_created:
