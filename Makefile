@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test install lint lock migrations-check bench prodlike clean
+.PHONY: demo test test-browser install lint lock migrations-check bench prodlike clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the browser tests, pinned by tests/browser/package-lock.json (git-ignored
+# node_modules). The tests drive Debian's chromium (`apt-get install chromium`; .ci/run does it).
+BROWSER_DEPS := tests/browser/node_modules/.installed
+$(BROWSER_DEPS): tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Run the portal with demo content on SQLite, in-process cache, eager tasks.
 demo: install
@@ -24,13 +31,18 @@ demo: install
 	  echo "Serving http://127.0.0.1:$(PORT)/ (also http://covid19.localhost:$(PORT)/)" && \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
-## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default 127.0.0.1).
-test: install
+## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default 127.0.0.1),
+## the browser journeys (tests/browser/) included.
+test: install $(BROWSER_DEPS)
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.services
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+## Only the browser journeys and accessibility checks; screenshots in tests/browser/screenshots/.
+test-browser: install $(BROWSER_DEPS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
@@ -45,4 +57,4 @@ bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles tests/browser/node_modules tests/browser/screenshots
