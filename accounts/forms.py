@@ -10,6 +10,7 @@ from missions import postcodes
 from portal.forms import DsfrForm, autocomplete
 
 from . import ratelimits
+from .models import User
 
 MIN_AGE, MAX_AGE = 16, 110
 PHONE = re.compile(r"^\+?[0-9 .\-()]{6,20}$")
@@ -136,8 +137,6 @@ class ProfileForm(DsfrForm, forms.ModelForm):
     )
 
     class Meta:
-        from .models import User
-
         model = User
         fields = ["first_name", "last_name", "postal_code", "phone", "availability", "interests"]
         widgets = {

@@ -11,20 +11,20 @@ import argparse
 import json
 import time
 
+import django
+from django.utils import timezone
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("count", type=int)
     count = parser.parse_args(argv).count
 
-    import django
-
     django.setup()
-    from django.utils import timezone
-    from wagtail.models import Site
+    from wagtail.models import Site  # noqa: PLC0415 - needs django.setup() first
 
-    from emails.models import OutboundEmail
-    from emails.tasks import sweep_outbox
+    from emails.models import OutboundEmail  # noqa: PLC0415 - needs django.setup() first
+    from emails.tasks import sweep_outbox  # noqa: PLC0415 - needs django.setup() first
 
     OutboundEmail.objects.all().delete()
     sites = list(Site.objects.all())

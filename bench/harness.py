@@ -3,10 +3,13 @@ production settings, the CPU meter, wrk runs and the signup traffic they send.""
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+
+import psycopg
 
 from portal.testing.servers import Gunicorn
 
@@ -63,8 +66,6 @@ def production_env(**extra) -> dict:
 
 
 def prepare_database():
-    import psycopg
-
     name = DATABASE_URL.rsplit("/", 1)[1]
     admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -101,8 +102,6 @@ def prepare_database():
 
 
 def bench_db(query: str, params=None) -> list:
-    import psycopg
-
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         return conn.execute(query, params).fetchall()
 
@@ -139,8 +138,6 @@ class CpuMeter:
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> Counter:
-        import resource
-
         totals = Counter()
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:

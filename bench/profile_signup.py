@@ -21,6 +21,12 @@ import time
 import traceback
 from collections import Counter
 
+import django
+import redis.connection
+from django.db import close_old_connections, connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
 from bench.harness import ROOT, signup_email, signup_payload
 
 PROJECT_APPS = ("accounts", "emails", "home", "missions", "portal", "search", "tenants")
@@ -41,9 +47,6 @@ class RoundTrips:
         self.active = False
 
     def install(self):
-        import redis.connection
-        from django.db import connections
-
         tracker = self
         wrapper_class = type(connections["default"])
         is_usable = wrapper_class.is_usable
@@ -113,9 +116,6 @@ class WaitTimes:
         setattr(owner, name, timed)
 
     def install(self):
-        import redis.connection
-        from django.db import connections
-
         wrapper_class = type(connections["default"])
         self._timed(wrapper_class, "_commit", "postgres COMMIT")
         self._timed(wrapper_class, "is_usable", "postgres health check")
@@ -190,13 +190,7 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
 
-    import django
-
     django.setup()
-    from django.db import close_old_connections, connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
     client = Client(enforce_csrf_checks=False)
     serial = iter(range(10**9))
 

@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from portal.cache import has_session, public_header
+from search.missions import InvalidSearch, parse, search
 
 from . import services
 from .models import Mission
@@ -168,8 +169,6 @@ def list_missions(
     """Public missions of this portal: full text (`q`), around a place (`lat`/`lng` or
     `postal_code`, `radius_km` up to 200), filters, facet counts, 20 per page. Sorted by
     distance when a place is given, else relevance, else start date, unless `sort` says."""
-    from search.missions import InvalidSearch, parse, search
-
     try:
         params = parse(request.GET)
     except InvalidSearch as invalid:

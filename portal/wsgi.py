@@ -1,6 +1,9 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+
+from portal.pagecache import PageCache
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
@@ -9,12 +12,9 @@ application = get_wsgi_application()
 
 def wrap(app):
     """Put the anonymous page cache in front of Django when a Redis is configured."""
-    from django.conf import settings
-
     if not settings.PAGE_CACHE_ENABLED:
         return app
-    from portal.pagecache import PageCache
-    from tenants import hosts
+    from tenants import hosts  # noqa: PLC0415 - imports models: after get_wsgi_application()
 
     def serves_host(host: str) -> bool:
         entry = hosts.lookup(host)

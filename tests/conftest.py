@@ -1,11 +1,23 @@
+import subprocess
+import sys
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.test import Client
+from wagtail.models import Site
 
+from emails import dispatch
+from home import figures
+from portal.demo import load_demo
+from tenants import hosts, models
+from tests.email_support import email_worker
 from tests.factories import client_for
 from tests.fake_brevo import FakeBrevo
+from tests.fake_cloudflare import FakeCloudflare
+from tests.otp_support import force_login_verified
 from tests.services import HOW_TO_START, check_services
-from tests.workers import RedisServer, use_broker
+from tests.workers import ROOT, CeleryWorker, RedisServer, purge_broker, use_broker, worker_env
 
 
 def pytest_sessionstart(session):
@@ -17,8 +29,6 @@ def pytest_sessionstart(session):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Migrate once, then load the two demo portals every test can rely on."""
-    from portal.demo import load_demo
-
     for alias in settings.CACHES:  # a previous run's cache may name rows that are gone
         caches[alias].clear()
     with django_db_blocker.unblock():
@@ -28,10 +38,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def clean_caches():
     """Each test starts with empty Redis caches and no per-process host map."""
-    from emails import dispatch
-    from home import figures
-    from tenants import hosts, models
-
     for alias in settings.CACHES:
         caches[alias].clear()
     figures._last_known.clear()
@@ -46,10 +52,6 @@ def clean_caches():
 def staff_sessions_verified(monkeypatch):
     """Staff signed in with force_login (admin_client too) carry a verified TOTP device, as
     the admin requires (tests/otp_support.py); the requirement itself stays on."""
-    from django.test import Client
-
-    from tests.otp_support import force_login_verified
-
     monkeypatch.setattr(Client, "force_login", force_login_verified)
 
 
@@ -63,10 +65,6 @@ def client():
 @pytest.fixture
 def demo(db):
     """The demo portals; reloaded if a transactional test flushed them."""
-    from wagtail.models import Site
-
-    from portal.demo import load_demo
-
     if not Site.objects.filter(hostname="covid19.localhost").exists():
         load_demo()
     return {site.hostname: site for site in Site.objects.all()}
@@ -76,11 +74,6 @@ def demo(db):
 def production_static(tmp_path_factory):
     """collectstatic under the production settings (manifest storage), once per run: a
     server started with them cannot render a page without the manifest."""
-    import subprocess
-    import sys
-
-    from tests.workers import ROOT, worker_env
-
     root = tmp_path_factory.mktemp("static")
     env = worker_env(
         DJANGO_SETTINGS_MODULE="portal.settings.production",
@@ -96,8 +89,6 @@ def production_static(tmp_path_factory):
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """One real worker for the session, consuming the Redis broker, on the test database."""
-    from tests.workers import CeleryWorker, purge_broker
-
     purge_broker()
     worker = CeleryWorker(concurrency=2).start()
     yield worker
@@ -116,8 +107,6 @@ def fake():
 @pytest.fixture(scope="module")
 def broker():
     """A broker of our own, so that a test can stop it without touching the cache's Redis."""
-    from django.conf import settings
-
     server = RedisServer().start()
     use_broker(server.url)
     yield server
@@ -127,8 +116,6 @@ def broker():
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, fake, broker):
-    from tests.email_support import email_worker
-
     with email_worker(fake, broker) as running:
         yield running
 
@@ -142,8 +129,6 @@ def reset_fake(fake):
 @pytest.fixture
 def cloudflare(settings):
     """A fake Cloudflare API the CDN purge talks to (token "secret-token", zone "zone42")."""
-    from tests.fake_cloudflare import FakeCloudflare
-
     with FakeCloudflare() as fake:
         settings.WAGTAILFRONTENDCACHE = {
             "cloudflare": {

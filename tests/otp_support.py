@@ -11,6 +11,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.staff import is_staff_account
+
 _original_force_login = Client.force_login
 
 
@@ -38,8 +40,6 @@ def force_login_unverified(client: Client, user, backend=None):
 
 def force_login_verified(client: Client, user, backend=None):
     """Client.force_login for the suite: staff sessions come verified."""
-    from accounts.staff import is_staff_account
-
     _original_force_login(client, user, backend)
     if is_staff_account(user):
         verify_session(client, user)

@@ -2,6 +2,9 @@
 
 import os
 
+import psycopg
+import redis
+
 HOW_TO_START = """\
 Start them (as root) with:
   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
@@ -12,9 +15,6 @@ or point DATABASE_URL / REDIS_URL at running servers (see README, "Configuration
 
 def check_services(settings) -> list[str]:
     """Returns one line per backing service that does not answer within 3 seconds."""
-    import psycopg
-    import redis
-
     problems = []
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":

@@ -1,8 +1,10 @@
 """The hourly purge deletes public signups never confirmed, and no account made in the admin."""
 
 import datetime
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -76,10 +78,6 @@ def test_only_the_public_signup_marks_an_account(demo):
 
 def test_the_migration_marks_existing_public_signups_only(demo):
     """Rows from before the marker: a signup site or a consent, and no rights, is a signup."""
-    from importlib import import_module
-
-    from django.apps import apps
-
     mark = import_module("accounts.migrations.0003_user_signed_up_publicly").mark_public_signups
     site = demo["localhost"]
     volunteer = make.user(signup_site=site)

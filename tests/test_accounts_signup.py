@@ -7,6 +7,8 @@ import threading
 import pytest
 import requests
 from django.core import signing
+from django.core.cache import caches
+from django.urls import clear_url_caches
 
 from accounts.models import User
 from accounts.services import signup
@@ -118,8 +120,6 @@ def test_rate_limit_per_ip_answers_429_with_retry_after(client, demo, settings):
 def test_forged_forwarded_for_does_not_escape_the_ip_limit(client, demo, settings):
     settings.SIGNUP_RATE_PER_IP = "2/m"
     settings.TRUSTED_PROXY_COUNT = 1
-    from django.urls import clear_url_caches
-
     clear_url_caches()
     codes = []
     for i in range(4):
@@ -141,8 +141,6 @@ def test_rate_limit_per_email(client, demo, settings):
 
 
 def test_limiter_fails_open_when_redis_is_down(client, demo, settings, caplog):
-    from django.core.cache import caches
-
     dead = dict(settings.CACHES["ratelimit"], LOCATION="redis://127.0.0.1:1/0")
     settings.CACHES = {**settings.CACHES, "ratelimit": dead}
     try:

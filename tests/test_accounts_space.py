@@ -5,12 +5,14 @@ import json
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django.core.cache import caches
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import purge_unconfirmed, signup
 from accounts.tokens import make_token
 from emails.models import OutboundEmail
+from portal.settings import base
 from tests import factories as make
 from tests.factories import client_for
 
@@ -92,8 +94,6 @@ def test_email_change_to_a_taken_address_is_refused_at_confirmation(signed_in, v
 
 
 def test_setting_a_password_uses_argon2_and_allows_password_sign_in(signed_in, volunteer, settings):
-    from portal.settings import base
-
     settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS  # tests use MD5 elsewhere, for speed
     response = signed_in.post(
         "/fr/espace/mot-de-passe/",
@@ -125,10 +125,7 @@ def test_sign_out_everywhere_ends_every_session(volunteer):
     assert laptop.get("/fr/espace/").status_code == 302
 
 
-def test_sessions_live_in_redis(signed_in):
-    from django.conf import settings
-    from django.core.cache import caches
-
+def test_sessions_live_in_redis(signed_in, settings):
     key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
     assert settings.SESSION_ENGINE == "portal.sessions"  # the cache store, Redis errors kept
     assert "RedisCache" in settings.CACHES["sessions"]["BACKEND"]

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from wagtail.models import Page
 
+from home.models import HomePage, StandardPage
 from portal.cache import DefaultPrivateMiddleware, public_header
 from tests import factories as make
 
@@ -118,8 +119,6 @@ def test_home_page_shows_live_figures_and_missions(client, demo):
 def test_cached_menus_and_alternates_follow_a_publish(
     client, demo, django_capture_on_commit_callbacks
 ):
-    from home.models import HomePage, StandardPage
-
     assert "Nouvelle page du menu" not in client.get("/fr/", HTTP_HOST="localhost").text
     home = HomePage.objects.get(pk=demo["localhost"].root_page_id)
     with django_capture_on_commit_callbacks(execute=True):

@@ -17,6 +17,7 @@ from home.blocks import CalloutBlock, LinkBlock, PartnerBlock, QuestionBlock, Sa
 from home.models import StandardPage
 from portal.cache import mark
 from portal.csp import PortalCSPMiddleware
+from portal.wsgi import application
 from tests import factories as make
 from tests.test_cdn_headers import public_urls
 from tests.test_pagecache import call
@@ -215,8 +216,6 @@ def test_signup_script_is_a_same_origin_file(client, demo):
 
 
 def test_the_page_cache_replays_the_header_it_stored_with_the_body(demo):
-    from portal.wsgi import application
-
     application.memory.clear()
     application.versions.clear()
     status, first_headers, first = call("/fr/questions-frequentes/")

@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+import django
 import pytest
 import yaml
+from gunicorn.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -123,8 +125,6 @@ def defines_name(path: Path, name: str) -> bool:
 
 def management_command_exists(name: str) -> bool:
     """Look for <app>/management/commands/<name>.py in the project or in Django itself."""
-    import django
-
     django_dir = Path(django.__file__).resolve().parent
     pattern = f"management/commands/{name}.py"
     if any(django_dir.rglob(pattern)):
@@ -366,8 +366,6 @@ def test_gunicorn_conf_values():
 
 
 def test_gunicorn_conf_only_sets_known_settings():
-    from gunicorn.config import Config
-
     known = set(Config().settings)
     ns = _gunicorn_namespace()
     unknown = {k for k in ns if k not in known}

@@ -6,7 +6,9 @@ import json
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
+from celery_app import app
 from emails.models import OutboundEmail, SuppressedAddress
 from emails.outbox import queue_email
 from emails.sending import render, retry_delay
@@ -92,8 +94,6 @@ def test_undeliverable_address_is_not_sent(demo):
 
 
 def test_sweeper_picks_pending_and_expired_claims_only(demo, settings):
-    from django.utils import timezone
-
     pending = make(demo["localhost"], key="a")
     stale = make(demo["localhost"], key="b", to="b@example.com")
     live = make(demo["localhost"], key="c", to="c@example.com")
@@ -107,8 +107,6 @@ def test_sweeper_picks_pending_and_expired_claims_only(demo, settings):
     )
     OutboundEmail.objects.filter(pk=sent.pk).update(status=Status.SENT)
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    from celery_app import app
-
     app.conf.task_always_eager = True
     try:
         assert sweep_outbox() == 2

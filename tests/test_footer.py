@@ -5,13 +5,15 @@ import importlib
 import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from wagtail.models import Locale, Page
+from wagtail.models import GroupSitePermission, Locale, Page
 
 from home import footer
 from home.models import AccessibilityPage, FooterSettings, SiteMapPage, StandardPage
 from portal.demo import load_demo
+from tenants.portals import editors_group
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -289,11 +291,6 @@ def assert_clean_first_load(html: str) -> None:
 
 def test_existing_editors_groups_get_the_footer_right(demo):
     """The migration grants what tenants.portals gives new portals: this site only."""
-    from django.apps import apps
-    from wagtail.models import GroupSitePermission
-
-    from tenants.portals import editors_group
-
     migration = importlib.import_module("home.migrations.0005_editors_edit_footer_pages")
     rights = GroupSitePermission.objects.filter(permission__codename="change_footersettings")
     rights.delete()

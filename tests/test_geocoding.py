@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
+from wagtail.models import Site
 
 from missions import geocoding, postcodes
 from missions.geocoding import (
@@ -15,7 +16,8 @@ from missions.geocoding import (
     geocode_mission,
     get_geocoder,
 )
-from missions.models import PostalCode
+from missions.models import Mission, PostalCode
+from organisations.models import Organisation
 from tests.fake_ban import FakeBan
 
 pytestmark = pytest.mark.django_db
@@ -162,8 +164,6 @@ def test_ban_skips_a_malformed_postal_code(ban):
 
 
 def test_load_sample_is_idempotent(postal_codes):
-    from missions.models import PostalCode
-
     assert postal_codes >= 40
     assert PostalCode.objects.count() == postal_codes
     PostalCode.objects.filter(code="69007").update(latitude=0, longitude=0)
@@ -174,8 +174,6 @@ def test_load_sample_is_idempotent(postal_codes):
 
 
 def test_load_la_poste_format(tmp_path):
-    from missions.models import PostalCode
-
     path = tmp_path / "laposte_hexasmal.csv"
     path.write_text(
         "Code_commune_INSEE;Nom_de_la_commune;Code_postal;Libellé_d_acheminement;Ligne_5;"
@@ -200,8 +198,6 @@ def test_load_la_poste_format(tmp_path):
 
 
 def test_load_la_poste_format_in_latin1_with_hash_header(tmp_path):
-    from missions.models import PostalCode
-
     path = tmp_path / "laposte.csv"
     path.write_bytes(
         "#Code_commune_INSEE;Nom_de_la_commune;Code_postal;Libellé_d_acheminement;Ligne_5;"
@@ -214,8 +210,6 @@ def test_load_la_poste_format_in_latin1_with_hash_header(tmp_path):
 
 
 def test_load_simple_format(tmp_path):
-    from missions.models import PostalCode
-
     path = tmp_path / "codes.csv"
     path.write_text(
         "code,city,latitude,longitude\n"
@@ -277,11 +271,6 @@ def test_postal_code_geocoder_matches_the_city(postal_codes):
 
 def make_mission(**fields):
     """A mission written with bulk_create: no save(), so no geocoding task is queued."""
-    from wagtail.models import Site
-
-    from missions.models import Mission
-    from organisations.models import Organisation
-
     suffix = uuid.uuid4().hex[:8]
     organisation = Organisation.objects.create(
         site=Site.objects.first(), name="Asso", slug=f"asso-{suffix}"
@@ -373,8 +362,6 @@ class EditingGeocoder(geocoding.Geocoder):
     """The mission's address is edited while the geocoder is answering."""
 
     def geocode(self, address, postal_code, city):
-        from missions.models import Mission
-
         Mission.objects.filter(address=address).update(address="2 place Nouvelle")
         return Point(1.0, 2.0, "old address", 0.9)
 

@@ -6,9 +6,11 @@ import time
 import pytest
 from django.core.cache import cache
 
+from emails import dispatch
 from home import figures
 from portal.logging import OncePerInterval
 from tenants.switches import apply
+from tests.workers import HangUpServer, use_broker
 
 
 def record(name="django_redis.cache", msg="Exception ignored", status_code=None):
@@ -78,9 +80,6 @@ def test_a_broker_that_is_away_is_not_knocked_on_by_every_signup(settings):
     """After one failed publish, this process leaves the broker alone for a few seconds (the
     sweeper sends what was committed): a signup during the outage pays no failed connection.
     The "broker" is a real socket that accepts and hangs up at once, counting connections."""
-    from emails import dispatch
-    from tests.workers import HangUpServer, use_broker
-
     with HangUpServer() as broker:
         use_broker(broker.url)
         try:

@@ -1,17 +1,27 @@
 """The page cache in front of Django: hits touch no SQL, nothing personal is ever stored."""
 
+import inspect
+import re
 import time
 
 import pytest
+import redis
+from django.conf import settings
+from django.core.cache import caches
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from wagtail.models import Page
 
 from home.models import HomePage
+from portal.pagecache import PageCache
+from portal.redis_pool import CircuitBreakerConnectionPool
 from portal.wsgi import application
+from search import missions, views
 from tenants.models import PortalSettings
 from tests import factories as make
+from tests.workers import HangUpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -71,15 +81,13 @@ def test_key_includes_host_path_and_the_parameters_pages_read(demo):
 def test_random_and_tracking_parameters_share_the_plain_pages_entry(demo):
     """`?r=<random>` is answered from the plain page and stores nothing (no Redis filling, no
     render per request); tracking parameters and their order never split the cache."""
-    from django.core.cache import caches
-
-    redis = caches["default"].client.get_client()
+    store = caches["default"].client.get_client()
     call("/fr/")
-    before = len(redis.keys("pagecache:e:*"))
+    before = len(store.keys("pagecache:e:*"))
     for n in range(5):
         assert call(f"/fr/?r={n}")[1]["X-Cache"] == "HIT"
         assert call(f"/fr/?utm_source=tv&fbclid={n}")[1]["X-Cache"] == "HIT"
-    assert len(redis.keys("pagecache:e:*")) == before
+    assert len(store.keys("pagecache:e:*")) == before
     call("/fr/search/?query=aide&page=1")
     assert call("/fr/search/?page=1&query=aide&utm_medium=x")[1]["X-Cache"] == "HIT"
 
@@ -98,13 +106,6 @@ def test_a_trailing_dot_host_shares_the_entries_invalidation_reaches(demo):
 def test_the_parameters_of_the_search_pages_are_all_known_to_the_page_cache():
     """The search pages read their parameters in search.missions.SearchForm and search.views:
     a parameter added there but not to PAGE_CACHE_QUERY_PARAMS would be served the plain page."""
-    import inspect
-    import re
-
-    from django.conf import settings
-
-    from search import missions, views
-
     read = set(re.findall(r"""get\(\s*["'](\w+)["']""", inspect.getsource(views)))
     read |= set(missions.SearchForm.base_fields)
     assert read >= {"q", "query", "lat", "postal_code"}  # the pattern still finds them
@@ -174,8 +175,6 @@ def test_setting_change_invalidates(demo, django_capture_on_commit_callbacks):
 
 
 def test_unpublishing_and_moving_invalidate(demo, django_capture_on_commit_callbacks):
-    from wagtail.models import Page
-
     call("/fr/comment-ca-marche/")
     call("/fr/associations/")
     assert call("/fr/comment-ca-marche/")[1]["X-Cache"] == "HIT"
@@ -198,8 +197,6 @@ def test_unpublishing_and_moving_invalidate(demo, django_capture_on_commit_callb
 def test_redis_away_the_memory_tier_still_serves_and_renders_once_per_interval(demo):
     """A PageCache on a Redis that refuses: the first visit renders, the next ones are hits
     from this process's memory, without SQL; nothing raises."""
-    from portal.pagecache import PageCache
-
     away = PageCache(application.app, redis_url="redis://127.0.0.1:1/0", session_cookie="sessionid")
     status, headers, first = call("/fr/", app=away)
     assert status.startswith("200") and "X-Cache" not in headers
@@ -214,11 +211,6 @@ def test_redis_away_the_memory_tier_still_serves_and_renders_once_per_interval(d
 def test_an_unreachable_redis_is_not_knocked_on_again_for_a_moment():
     """The circuit breaker: after a failed connection, the pool fails fast for its cooldown.
     The "Redis" is a real socket that accepts and hangs up at once, counting connections."""
-    import redis
-
-    from portal.redis_pool import CircuitBreakerConnectionPool
-    from tests.workers import HangUpServer
-
     with HangUpServer() as server:
         client = redis.Redis(connection_pool=CircuitBreakerConnectionPool.from_url(server.url))
         for _ in range(20):

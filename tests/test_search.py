@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -214,8 +215,6 @@ def test_degraded_mode_serves_cache_then_a_lighter_query(catalogue, demo):
 @pytest.mark.django_db(transaction=True)
 def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
     """EXPLAIN over generated data: no sequential scan on missions for text + place."""
-    from django.core.management import call_command
-
     call_command(
         "generate_dataset",
         missions=30000,
@@ -249,8 +248,6 @@ def test_index_version_bumps(catalogue):
 def test_text_search_can_move_to_a_wagtail_search_backend(catalogue, demo, settings):
     """MISSION_SEARCH_BACKEND names a Wagtail backend (Elasticsearch in a large deployment;
     here Wagtail's database backend): text from it, place and filters still in SQL."""
-    from django.core.management import call_command
-
     settings.MISSION_SEARCH_BACKEND = "default"
     call_command("update_index", verbosity=0)
     site = demo["localhost"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import ratelimits
+from accounts.staff import is_staff_account, requires_two_factor
 from accounts.tokens import make_token, read_token
 from emails.models import OutboundEmail
 from organisations.models import Invitation, Organisation
@@ -392,8 +393,6 @@ def test_the_demo_tells_the_admin_how_to_enrol(demo):
 
 def test_group_membership_makes_a_staff_account(demo):
     user = make.volunteer()
-    from accounts.staff import is_staff_account, requires_two_factor
-
     assert not is_staff_account(user)
     user.groups.add(Group.objects.create(name="Anything"))
     assert is_staff_account(user) and not requires_two_factor(user)

@@ -1,14 +1,21 @@
 """Security review (issue 12): moderation scope, mission portals and edits, exports, team."""
 
+import csv
+import datetime
+import importlib
+import io
+
+import openpyxl
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from emails.models import OutboundEmail
 from missions import services
 from missions.models import Application, Mission
-from organisations.models import Membership, Organisation
-from organisations.services import role_for
+from organisations.models import Invitation, Membership, Organisation
+from organisations.services import invite, role_for
 from tests import factories as make
 from tests.factories import client_for
 
@@ -53,11 +60,6 @@ def test_moderation_inspect_shows_only_the_moderators_portals(demo):
 
 
 def test_exports_neutralise_formulas(demo):
-    import csv
-    import io
-
-    import openpyxl
-
     organisation = make.organisation(demo["localhost"])
     manager = make.manager(organisation)
     mission = make.mission(organisation)
@@ -221,8 +223,6 @@ def test_more_places_promote_from_the_waiting_list(team):
 
 
 def invited(team, email="Invitee@Example.com"):
-    from organisations.services import invite
-
     organisation, manager = team
     return invite(organisation, email, manager)
 
@@ -264,8 +264,6 @@ def test_managers_remove_members_but_never_the_last(team):
 
 
 def test_managers_resend_and_revoke_invitations(team):
-    from organisations.models import Invitation
-
     organisation, manager = team
     invitation = invited(team)
     old_link = f"/fr/espace-association/invitation/{invitation.token}/"
@@ -303,8 +301,6 @@ def test_marking_attendance_recounts_and_offers_the_place(team):
 
 
 def test_marking_attendance_after_the_mission_recounts_without_promoting(team):
-    import datetime
-
     organisation, manager = team
     mission = make.mission(organisation, places=1)
     first = make.application(mission)
@@ -327,10 +323,6 @@ def test_a_non_numeric_application_id_is_a_404(value):
 
 
 def test_the_migration_removes_links_to_other_portals(demo):
-    import importlib
-
-    from django.apps import apps
-
     migration = importlib.import_module(
         "missions.migrations.0004_missions_on_their_organisations_portal"
     )

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from wagtail.models import Site
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -146,9 +148,6 @@ def test_make_test_fails_fast_and_says_how_when_services_are_down():
 
 @pytest.mark.django_db(transaction=True)
 def test_load_demo_runs_under_production_settings_on_postgresql():
-    from django.db import connection
-    from wagtail.models import Site
-
     db = connection.settings_dict
     env = {
         **PRODUCTION_ENV,

@@ -2,7 +2,9 @@
 broker, gunicorn on the test database (portal.testing.servers.Gunicorn), throwaway Redis servers."""
 
 import os
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from celery_app import app
 from portal.testing.servers import (
     ROOT,
     Gunicorn,
@@ -159,8 +162,6 @@ class RedisServer:
 
 def use_broker(url: str) -> None:
     """Point this process's Celery producer at another broker (drops pooled connections)."""
-    from celery_app import app
-
     app.conf.broker_url = url
     if app._pool is not None:
         app._pool.force_close_all()
@@ -199,9 +200,6 @@ class HangUpServer:
     broker that is "there" but never answers, to see how often a client knocks."""
 
     def __init__(self):
-        import socket
-        import threading
-
         self.server = socket.create_server(("127.0.0.1", 0))
         self.accepted = 0
         self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"

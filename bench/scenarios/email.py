@@ -6,14 +6,16 @@ import subprocess
 import sys
 import time
 
+import redis
+import requests
+
 from bench.harness import REDIS_URL, RESULTS, ROOT, bench_env
 from portal.testing.servers import celery_command
+from tests.fake_brevo import FakeBrevo
 
 
 def drain(count: int, batch_size: int, fake_url: str) -> dict:
     """Time a worker draining `count` due records (bench/drain.py); emails/s and API calls."""
-    import redis
-
     worker_log = RESULTS / f"worker-batch{batch_size}.log"
     env = bench_env(
         BREVO_API_KEY="bench-key",
@@ -55,10 +57,6 @@ def drain(count: int, batch_size: int, fake_url: str) -> dict:
 
 
 def run(args) -> dict:
-    import requests
-
-    from tests.fake_brevo import FakeBrevo
-
     with FakeBrevo(api_key="bench-key") as fake:
         stats_url = fake.base_url + "_fake/stats"
         batched = drain(args.emails, 50, fake.url)

@@ -12,14 +12,13 @@ from bench.harness import (
     run_wrk,
     wrk_errors,
 )
+from tests.workers import RedisServer
 
 
 def run(args) -> dict:
     """One gunicorn (production settings) with a cache, a sessions and a broker Redis of its
     own, measured all up, then with the cache down, then the broker too, then the sessions
     too. Every figure sits next to the all-up one."""
-    from tests.workers import RedisServer
-
     seconds, warmup = args.seconds, args.warmup
     ensure_static()
     redises = {name: RedisServer().start() for name in ("cache", "sessions", "broker")}

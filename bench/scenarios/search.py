@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import requests
+
 from bench.harness import ROOT, bench_db, bench_env, gunicorn, run_wrk
 
 CITIES = [(48.86, 2.38), (45.75, 4.84), (43.30, 5.38), (50.63, 3.06), (43.60, 1.44)]
@@ -53,8 +55,6 @@ def run(args) -> dict:
 
 
 def sequential_latencies(server, count: int = 200) -> dict:
-    import requests
-
     session = requests.Session()
 
     def measure(url):

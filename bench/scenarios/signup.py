@@ -8,6 +8,10 @@ import subprocess
 import sys
 import time
 
+import psycopg
+import redis
+import requests
+
 from bench.harness import (
     DATABASE_URL,
     REDIS_URL,
@@ -32,8 +36,6 @@ def delete_bench_accounts() -> str:
     """Forget the accounts of earlier runs (nothing references them but their outbox rows)."""
     like = f"%@{SIGNUP_DOMAIN}"
     try:
-        import psycopg
-
         with psycopg.connect(DATABASE_URL) as conn:
             conn.execute(
                 "DELETE FROM wagtailcore_referenceindex WHERE content_type_id = (SELECT id FROM"
@@ -70,8 +72,6 @@ def signup_in_process(nonce: str, count: int) -> dict:
 
 def measure_server(label: str, nonce: str, seconds: int, warmup: int, extra_args=()) -> dict:
     """Reference then signups, in the same gunicorn processes; checks everything it can."""
-    import requests
-
     problems = []
     with gunicorn(label, extra_args) as server:
         run_wrk(server, "/_ping", warmup, "reference.lua", f"{label}-warmup-ping")
@@ -137,8 +137,6 @@ def measure_server(label: str, nonce: str, seconds: int, warmup: int, extra_args
 
 
 def run(args) -> dict:
-    import redis
-
     seconds, warmup = args.seconds, args.warmup
     started = time.monotonic()
     load_at_start = os.getloadavg()[0]

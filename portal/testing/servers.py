@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -90,8 +92,6 @@ class Gunicorn:
         return [sys.executable, "-m", "gunicorn", *config, "portal.wsgi:application"]
 
     def start(self) -> "Gunicorn":
-        import requests
-
         if not port_is_free(self.port):
             raise DidNotStart(f"gunicorn: port {self.port} is taken")
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -129,8 +129,6 @@ class Gunicorn:
 
     def get(self, path: str, **kwargs):
         """GET with Host: localhost (the demo portal), as the tests and wrk send it."""
-        import requests
-
         return requests.get(self.url + path, headers={"Host": "localhost"}, timeout=5, **kwargs)
 
     def alive(self) -> bool:
