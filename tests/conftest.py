@@ -5,12 +5,14 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 from wagtail.models import Site
 
 from emails import dispatch
 from home import figures
 from portal.demo import load_demo
 from tenants import hosts, models
+from tests import factories as make
 from tests.email_support import email_worker
 from tests.factories import client_for
 from tests.fake_brevo import FakeBrevo
@@ -139,3 +141,23 @@ def cloudflare(settings):
             }
         }
         yield fake
+
+
+@pytest.fixture
+def french():
+    """Pages in French: `get_absolute_url()` answers in the active language, which a previous
+    request may have left in English."""
+    with translation.override("fr"):
+        yield
+
+
+@pytest.fixture
+def org(demo):
+    """A validated organisation of the national portal."""
+    return make.organisation(demo["localhost"], name="Les Amis du Quartier")
+
+
+@pytest.fixture
+def manager(org):
+    """Its manager, who can also sign in with a password."""
+    return make.manager(org, first_name="Dominique", password="a long password 123")

@@ -131,3 +131,16 @@ def application(mission: Mission, applicant: User | None = None, message: str = 
     """An application made as a volunteer makes it (missions.services.apply): the mission's
     count, the waiting list and the emails follow."""
     return missions.apply(mission.pk, applicant or volunteer(), message)
+
+
+def signup_data(**fields) -> dict:
+    """What a visitor types into the signup form (a valid adult, consenting)."""
+    return {
+        "email": "camille@example.com",
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "postal_code": "69007",
+        "birth_date": "1990-05-01",
+        "consent": "on",
+        **fields,
+    }

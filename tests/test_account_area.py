@@ -21,16 +21,6 @@ def header(response) -> str:
     return HEADER.search(response.text).group(0)
 
 
-@pytest.fixture
-def org(demo):
-    return make.organisation(demo["localhost"], name="Les Amis du Quartier")
-
-
-@pytest.fixture
-def manager(org):
-    return make.manager(org, first_name="Dominique", password="a long password 123")
-
-
 def signed_in_client(user):
     client = make.client_for(user)
     client.cookies[HINT_COOKIE] = "1"  # as a real sign-in leaves it

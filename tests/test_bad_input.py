@@ -5,16 +5,10 @@ import json
 
 import pytest
 
+from tests import factories as make
 from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
-SIGNUP = {
-    "email": "x@example.com",
-    "first_name": "A",
-    "last_name": "B",
-    "postal_code": "75011",
-    "consent": True,
-}
 
 
 @pytest.fixture
@@ -24,14 +18,14 @@ def client():
 
 @pytest.mark.parametrize("birth_date", [19900101, True, 1.5])
 def test_a_birth_date_that_is_not_text_is_a_field_error(client, demo, birth_date):
-    body = json.dumps({**SIGNUP, "birth_date": birth_date})
+    body = json.dumps(make.signup_data(consent=True, birth_date=birth_date))
     response = client.post("/api/v1/signup", body, content_type="application/json")
     assert response.status_code == 400
     assert "birth_date" in response.json()["fields"]
 
 
 def test_a_postal_code_sent_as_a_number_is_accepted_as_its_text(client, demo):
-    body = json.dumps({**SIGNUP, "postal_code": 75011, "birth_date": "1990-01-02"})
+    body = json.dumps(make.signup_data(consent=True, postal_code=75011, birth_date="1990-01-02"))
     response = client.post("/api/v1/signup", body, content_type="application/json")
     assert response.status_code == 202
 

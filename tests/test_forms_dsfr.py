@@ -9,14 +9,6 @@ from tests.factories import client_for
 from tests.test_security_dashboard import mission_data
 
 pytestmark = pytest.mark.django_db
-SIGNUP = {
-    "email": "camille@example.com",
-    "first_name": "Camille",
-    "last_name": "Martin",
-    "postal_code": "69007",
-    "birth_date": "1990-05-01",
-    "consent": "on",
-}
 GROUPS = {"checkbox": "fr-checkbox-group", "radio": "fr-radio-group"}
 
 
@@ -120,13 +112,13 @@ def test_signup_page_draws_visible_fields_with_autocomplete_and_required_marks(c
 
 
 def test_signup_error_shows_on_its_field_only(client, demo):
-    response = client.post("/fr/inscription/", {**SIGNUP, "postal_code": "1"})
+    response = client.post("/fr/inscription/", make.signup_data(postal_code="1"))
     main = assert_error_only_on(response, "postal_code")
     assert main.find(attrs={"name": "first_name"})["value"] == "Camille"  # the rest is kept
 
 
 def test_signup_consent_error_is_drawn_in_the_checkbox_group(client, demo):
-    response = client.post("/fr/inscription/", {**SIGNUP, "consent": ""})
+    response = client.post("/fr/inscription/", make.signup_data(consent=""))
     main = assert_error_only_on(response, "consent")
     group = main.find(attrs={"data-field": "consent"})
     assert "fr-checkbox-group--error" in group["class"]

@@ -14,16 +14,6 @@ from tests import factories as make
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def org(demo):
-    return make.organisation(demo["localhost"], name="Les Amis du Quartier")
-
-
-@pytest.fixture
-def manager(org):
-    return make.manager(org, first_name="Dominique", password="a long password 123")
-
-
 def request_for(user, **query):
     request = RequestFactory().get("/fr/compte/connexion/", query, HTTP_HOST="localhost")
     request.user = user

@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import User
 from emails.models import OutboundEmail
@@ -14,15 +14,7 @@ from missions.models import Application
 from tests import factories as make
 from tests.test_mission_page import Head
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def french():
-    """get_absolute_url() answers in the active language, which a previous request may have
-    left in English."""
-    with translation.override("fr"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("french")]
 
 
 @pytest.fixture

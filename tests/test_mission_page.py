@@ -7,22 +7,13 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from django.utils import translation
 
 from missions.models import Favourite, Mission
 from organisations.models import Organisation
 from portal.purge import content_version
 from tests import factories as make
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def french():
-    """get_absolute_url() answers in the active language, which a previous request may have
-    left in English."""
-    with translation.override("fr"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("french")]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlparse
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.services import delete_account
 from emails.models import OutboundEmail
@@ -20,7 +20,7 @@ from missions.models import Application, Favourite, Mission
 from tests import factories as make
 from tests.factories import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("french")]
 
 TODAY = timezone.localdate
 DAY = datetime.timedelta(days=1)
@@ -66,12 +66,6 @@ def assert_dsfr_first_load(text: str) -> int:
     for error in ("fr-error-text", "fr-message--error", "--error", "fr-alert--error"):
         assert error not in text
     return checked
-
-
-@pytest.fixture(autouse=True)
-def french():
-    with translation.override("fr"):
-        yield
 
 
 @pytest.fixture
