@@ -30,6 +30,12 @@ from .tokens import make_token
 EXISTING_ACCOUNT_EMAIL_WINDOW = 600
 
 
+def per_window(event: str, user, seconds: int = EXISTING_ACCOUNT_EMAIL_WINDOW) -> str:
+    """An idempotency key naming `event` for `user` in the current window of `seconds`: the
+    outbox keeps the first email of a window and drops the repeats."""
+    return f"{event}:{user.pk}:{int(time.time() // seconds)}"
+
+
 class SignupsClosed(Exception):
     pass
 
@@ -71,16 +77,9 @@ def queue_link_email(
 def send_totp_enrolment_link(user: User, site: Site, language: str) -> None:
     """Production enrolment: the link proves the mailbox, the session the password, so a
     stolen password alone cannot enrol the thief's phone (one email per 10 minutes)."""
-    window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+    key = per_window("totp-enrolment", user)
     with transaction.atomic():
-        queue_link_email(
-            user,
-            "totp_enrolment",
-            "totp-enrol",
-            f"totp-enrolment:{user.pk}:{window}",
-            site,
-            language,
-        )
+        queue_link_email(user, "totp_enrolment", "totp-enrol", key, site, language)
 
 
 def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> SignupResult:
@@ -127,13 +126,13 @@ def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> Sign
     except IntegrityError:
         # Taken, possibly by a concurrent request that has just committed.
         existing = User.objects.get(email=email)
-        window = int(time.time() // EXISTING_ACCOUNT_EMAIL_WINDOW)
+        key = per_window("signup-existing", existing)
         with transaction.atomic():
             queue_link_email(
                 existing,
                 "account_exists",
                 "login",
-                f"signup-existing:{existing.pk}:{window}",
+                key,
                 site,
                 language,
                 next_url=next_url,
@@ -158,13 +157,12 @@ def send_signin_link(*, email: str, site: Site, language: str, next_url: str = "
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or is_staff_account(user):
         return False
-    window = int(time.time() // 60)
     with transaction.atomic():
         queue_link_email(
             user,
             "signin_link",
             "login",
-            f"signin-link:{user.pk}:{window}",
+            per_window("signin-link", user, seconds=60),
             site,
             language,
             next_url=next_url,
