@@ -16,10 +16,16 @@ group's error class and `<p class="fr-error-text" id="<id>_error">`, which the c
 from django import forms
 from django.forms.boundfield import BoundField
 
-# Widgets drawn as a fieldset of options, each in its own DSFR group.
-CHOICE_WIDGETS = (forms.CheckboxSelectMultiple, forms.RadioSelect)
-# Widgets DSFR draws without a class on the control itself.
-BARE_WIDGETS = (forms.CheckboxInput, *CHOICE_WIDGETS)
+# How DSFR draws each kind of widget, first match wins (RadioSelect is a ChoiceWidget like
+# CheckboxSelectMultiple, so the order matters): (widget classes, snippet, group, control class).
+DRAWINGS = [
+    (forms.CheckboxSelectMultiple, "choices.html", "fr-checkbox-group", ""),
+    (forms.RadioSelect, "choices.html", "fr-radio-group", ""),
+    (forms.CheckboxInput, "checkbox.html", "fr-checkbox-group", ""),
+    ((forms.Select, forms.SelectMultiple), "input.html", "fr-select-group", "fr-select"),
+    (forms.FileInput, "input.html", "fr-upload-group", "fr-upload"),
+    (forms.Widget, "input.html", "fr-input-group", "fr-input"),
+]
 
 
 def autocomplete(token: str, **attrs) -> dict:
@@ -29,40 +35,21 @@ def autocomplete(token: str, **attrs) -> dict:
 
 class DsfrBoundField(BoundField):
     @property
+    def drawing(self) -> tuple:
+        return next(d for d in DRAWINGS if isinstance(self.field.widget, d[0]))
+
+    @property
     def template_name(self):
-        if self.field.template_name:
-            return self.field.template_name
-        widget = self.field.widget
-        if isinstance(widget, CHOICE_WIDGETS):
-            return "forms/dsfr/choices.html"
-        if isinstance(widget, forms.CheckboxInput):
-            return "forms/dsfr/checkbox.html"
-        return "forms/dsfr/input.html"
+        return self.field.template_name or f"forms/dsfr/{self.drawing[1]}"
 
     @property
     def dsfr_group(self) -> str:
         """The DSFR group class around the control; `<group>--error` marks an error."""
-        widget = self.field.widget
-        if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple)):
-            return "fr-checkbox-group"
-        if isinstance(widget, forms.RadioSelect):  # after: CheckboxSelectMultiple is one too
-            return "fr-radio-group"
-        if isinstance(widget, (forms.Select, forms.SelectMultiple)):
-            return "fr-select-group"
-        if isinstance(widget, forms.FileInput):
-            return "fr-upload-group"
-        return "fr-input-group"
+        return self.drawing[2]
 
     @property
     def dsfr_class(self) -> str:
-        widget = self.field.widget
-        if isinstance(widget, BARE_WIDGETS):
-            return ""
-        if isinstance(widget, (forms.Select, forms.SelectMultiple)):
-            return "fr-select"
-        if isinstance(widget, forms.FileInput):
-            return "fr-upload"
-        return "fr-input"
+        return self.drawing[3]
 
     @property
     def aria_describedby(self):

@@ -92,9 +92,8 @@ def team(demo):
 # --- Public pages ---------------------------------------------------------------------------
 
 
-def test_signup_page_draws_visible_fields_with_autocomplete_and_required_marks(client, demo):
-    main = assert_drawn_by_dsfr(client.get("/fr/inscription/"), "/fr/inscription/")
-    assert autocomplete_of(main) == {
+AUTOCOMPLETE = {
+    "/fr/inscription/": {
         "email": "email",
         "first_name": "given-name",
         "last_name": "family-name",
@@ -102,7 +101,24 @@ def test_signup_page_draws_visible_fields_with_autocomplete_and_required_marks(c
         "birth_date": "bday",
         "phone": "tel",
         "consent": None,
-    }
+    },
+    "/fr/compte/connexion/": {
+        "email": "email",
+        "username": "username",
+        "password": "current-password",
+    },
+}
+
+
+@pytest.mark.parametrize("url", AUTOCOMPLETE)
+def test_public_forms_are_drawn_with_autocomplete(client, demo, url):
+    """Both forms of the sign-in page, the signup form: visible, and fillable by browsers."""
+    main = assert_drawn_by_dsfr(client.get(url), url)
+    assert autocomplete_of(main) == AUTOCOMPLETE[url]
+
+
+def test_signup_page_marks_required_fields(client, demo):
+    main = main_of(client.get("/fr/inscription/"))
     assert main.find(attrs={"name": "phone"})["type"] == "tel"
     for element in controls(main):
         label = main.find("label", attrs={"for": element["id"]})
@@ -122,15 +138,6 @@ def test_signup_consent_error_is_drawn_in_the_checkbox_group(client, demo):
     main = assert_error_only_on(response, "consent")
     group = main.find(attrs={"data-field": "consent"})
     assert "fr-checkbox-group--error" in group["class"]
-
-
-def test_sign_in_page_draws_both_forms(client, demo):
-    main = assert_drawn_by_dsfr(client.get("/fr/compte/connexion/"), "/fr/compte/connexion/")
-    assert autocomplete_of(main) == {
-        "email": "email",
-        "username": "username",
-        "password": "current-password",
-    }
 
 
 def test_sign_in_link_error_shows_on_the_address(client, demo):
