@@ -14,30 +14,31 @@ from portal.testing.servers import free_port
 NGINX_CONF = ROOT / "bench" / "nginx.conf"
 
 
+def home_against_ping(server, label: str, seconds: int, warmup: int, warm_path: str):
+    """The home page and the bare view in the same processes, after a warm-up on `warm_path`."""
+    for _ in range(3):
+        assert server.get("/fr/").status_code == 200
+    run_wrk(server, warm_path, warmup, "reference.lua", f"{label}-warmup")
+    reference = run_wrk(server, "/_ping", seconds, "reference.lua", f"{label}-reference")
+    return reference, run_wrk(server, "/fr/", seconds, "reference.lua", f"{label}-home")
+
+
 def run(args) -> dict:
     """Reference: the bare view (/_ping) in the same gunicorn processes."""
     seconds, warmup = args.seconds, args.warmup
     report = {}
     ensure_static()
     with gunicorn("pages") as server:
-        for _ in range(3):
-            assert server.get("/fr/").status_code == 200
-        run_wrk(server, "/_ping", warmup, "reference.lua", "pages-warmup")
-        reference = run_wrk(server, "/_ping", seconds, "reference.lua", "pages-reference")
-        cached = run_wrk(server, "/fr/", seconds, "reference.lua", "pages-home-cached")
+        reference, cached = home_against_ping(server, "pages-cached", seconds, warmup, "/_ping")
         report["reference_req_per_s"] = reference["req_per_s"]
         report["home_cached"] = cached
         report["cached_ratio"] = round(cached["req_per_s"] / reference["req_per_s"], 2)
         report["nginx"] = bench_nginx(server, seconds, warmup)
-    with gunicorn("pages-nocache", PAGE_CACHE_ENABLED="false") as s2:
-        for _ in range(3):
-            assert s2.get("/fr/").status_code == 200
-        run_wrk(s2, "/fr/", warmup, "reference.lua", "pages-nocache-warmup")
-        reference2 = run_wrk(s2, "/_ping", seconds, "reference.lua", "pages-reference-2")
-        uncached = run_wrk(s2, "/fr/", seconds, "reference.lua", "pages-home-uncached")
-        report["reference_req_per_s_uncached_run"] = reference2["req_per_s"]
+    with gunicorn("pages-nocache", PAGE_CACHE_ENABLED="false") as server:
+        reference, uncached = home_against_ping(server, "pages-uncached", seconds, warmup, "/fr/")
+        report["reference_req_per_s_uncached_run"] = reference["req_per_s"]
         report["home_uncached"] = uncached
-        report["uncached_ratio"] = round(uncached["req_per_s"] / reference2["req_per_s"], 2)
+        report["uncached_ratio"] = round(uncached["req_per_s"] / reference["req_per_s"], 2)
     report["targets"] = {"cached_ratio": 1.5, "uncached_ratio": 0.15}
     return report
 
