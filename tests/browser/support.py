@@ -13,11 +13,14 @@ browser context still sees any CSP violation.
 """
 
 import re
+import uuid
 from pathlib import Path
 
+from django.test import override_settings
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
+BASE = "https://localhost"
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,13 +57,16 @@ CONTROLS_JS = """() => {
       const own = getComputedStyle(el);
       const onInput = box.width > 0 && box.height > 0 && own.opacity !== '0' && drawn(own);
       const mark = getComputedStyle(label, '::before');  // its own box, beside the label text
-      const onLabel = parseFloat(mark.width) > 0 && parseFloat(mark.height) > 0 && drawn(mark);
+      const onMark = parseFloat(mark.width) > 0 && parseFloat(mark.height) > 0 && drawn(mark);
+      const onLabel = onMark || drawn(getComputedStyle(label));  // radios: the label's background
       if (!onInput && !onLabel) problems.push('not drawn: ' + name);
       continue;
     }
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height) { problems.push('zero size: ' + name); continue; }
-    if (!drawn(getComputedStyle(el))) problems.push('no border, shadow or background: ' + name);
+    // Buttons may be drawn as text (header tools, accordions); fields must show their box.
+    if (el.tagName !== 'BUTTON' && !drawn(getComputedStyle(el)))
+      problems.push('no border, shadow or background: ' + name);
   }
   return problems;
 }"""
@@ -198,3 +204,29 @@ def axe_violations(page: Page) -> list[dict]:
         page.evaluate(AXE.read_text())
     found = page.evaluate(AXE_RUN_JS, WCAG_TAGS)
     return [violation for violation in found if violation["impact"] in BLOCKING_IMPACTS]
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
+
+
+PASSWORD = "Un mot de passe tres long 42"
+
+
+def account(kind, *args, prefix: str):
+    """An account made with the factories, with a password the production server can check
+    (the test settings hash with MD5, which production does not accept)."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
+        person = kind(*args, email=unique_email(prefix))
+        person.set_password(PASSWORD)
+        person.save(update_fields=["password"])
+    return person
+
+
+def sign_in(browser, page, email: str, next_path: str) -> None:
+    page.goto(f"{BASE}/fr/compte/connexion/?next={next_path}")
+    browser.see(page, "sign in")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{BASE}{next_path}")

@@ -1,6 +1,14 @@
-"""axe-core on the pages people use most: 0 serious or critical WCAG 2.1 A/AA violations."""
+"""axe-core on every public page of both demo portals (both languages), the signup and sign-in
+pages, the mission search and a mission page, the volunteer space and the association dashboard:
+no serious or critical violation of the WCAG 2.1 A and AA rules. Each page is also checked as a
+person sees it (`Browser.see`) and photographed."""
 
-from wagtail.models import Site
+from wagtail.models import Page, Site
+
+from missions.models import Mission
+from organisations.models import Organisation
+from tests import factories as make
+from tests.browser.support import DESKTOP, account, axe_violations, sign_in
 
 
 def test_the_demo_portals_are_there(db):
@@ -10,3 +18,67 @@ def test_the_demo_portals_are_there(db):
         "localhost",
         "covid19.localhost",
     }
+
+
+def public_urls() -> list[str]:
+    """Every live, public page of every portal, as https URLs (both languages)."""
+    hosts = {site.pk: site.hostname for site in Site.objects.all()}
+    urls = []
+    for page in Page.objects.live().public().filter(depth__gt=1).specific().order_by("path"):
+        parts = page.get_url_parts()
+        if parts and parts[0] in hosts:
+            urls.append(f"https://{hosts[parts[0]]}{parts[2]}")
+    return urls
+
+
+def audit(browser, page, url: str, found: dict) -> None:
+    response = page.goto(url)
+    assert response.status == 200, url
+    browser.see(page, url.split("://", 1)[1])
+    if violations := axe_violations(page):
+        found[url] = violations
+
+
+def report(found: dict) -> str:
+    lines = []
+    for url, violations in found.items():
+        for violation in violations:
+            lines.append(f"{url}: {violation['id']} ({violation['impact']}) {violation['help']}")
+            lines += [f"    {target}" for target in violation["targets"]]
+    return "\n".join(lines)
+
+
+def test_public_pages_and_account_pages_have_no_serious_violation(browser, server):
+    urls = public_urls()
+    assert sum("covid19.localhost" in url for url in urls) >= 2, urls
+    mission = Mission.objects.public(Site.objects.get(hostname="localhost")).order_by("pk")[0]
+    for host in ("localhost", "covid19.localhost"):
+        urls += [
+            f"https://{host}/fr/inscription/",
+            f"https://{host}/fr/compte/connexion/",
+            f"https://{host}/fr/missions/",
+            f"https://{host}/en/missions/",
+        ]
+    urls.append(f"https://localhost/fr/missions/{mission.pk}/")
+    found: dict = {}
+    page = browser.page(viewport=DESKTOP)
+    for url in urls:
+        audit(browser, page, url, found)
+
+    organisation = Organisation.objects.get(name="Épicerie solidaire de Belleville")
+    manager = account(make.manager, organisation, prefix="a11y-manager")
+    dashboard = f"/fr/espace-association/{organisation.pk}/"
+    signed_in = browser.page()
+    sign_in(browser, signed_in, manager.email, dashboard)
+    own = organisation.missions.order_by("pk")[0]
+    for path in (
+        dashboard,
+        f"/fr/espace-association/{organisation.pk}/missions/{own.pk}/candidatures/",
+        f"/fr/espace-association/{organisation.pk}/missions/{own.pk}/",
+        "/fr/espace/",
+        "/fr/espace/candidatures/",
+        "/fr/espace/favoris/",
+    ):
+        audit(browser, signed_in, f"https://localhost{path}", found)
+
+    assert not found, "axe-core, serious or critical:\n" + report(found)

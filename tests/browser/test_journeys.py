@@ -6,20 +6,11 @@ import csv
 import io
 import re
 import time
-import uuid
-
-from django.test import override_settings
 
 from missions.models import Application, Mission
 from organisations.models import Organisation
 from tests import factories as make
-from tests.browser.support import DESKTOP
-
-BASE = "https://localhost"
-
-
-def unique_email(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
+from tests.browser.support import BASE, DESKTOP, account, sign_in, unique_email
 
 
 def email_to(mailbox, address: str, subject_part: str = "", timeout: float = 20) -> dict:
@@ -41,28 +32,6 @@ def link_in(message: dict, path_part: str) -> str:
     found = [link for link in links if path_part in link]
     assert found, f"no link with {path_part} in: {body}"
     return found[0]
-
-
-PASSWORD = "Un mot de passe tres long 42"
-
-
-def account(kind, *args, prefix: str):
-    """An account made with the factories, with a password the production server can check
-    (the test settings hash with MD5, which production does not accept)."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
-        person = kind(*args, email=unique_email(prefix))
-        person.set_password(PASSWORD)
-        person.save(update_fields=["password"])
-    return person
-
-
-def sign_in(browser, page, email: str, next_path: str) -> None:
-    page.goto(f"{BASE}/fr/compte/connexion/?next={next_path}")
-    browser.see(page, "sign in")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{BASE}{next_path}")
 
 
 def sign_up(browser, page, email: str, *, javascript: bool = True) -> None:
@@ -161,7 +130,7 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     make.application(mission, volunteer, "Je connais le quartier.")
     applicants = f"/fr/espace-association/{organisation.pk}/missions/{mission.pk}/candidatures/"
 
-    office = browser.page(viewport=DESKTOP)
+    office = browser.page()
     sign_in(browser, office, manager.email, applicants)
     browser.see(office, "applicants")
     row = office.locator("tr", has_text=volunteer.email)
