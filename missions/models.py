@@ -221,6 +221,15 @@ class Application(models.Model):
         OTHER = "other", _("Other")
 
     ACTIVE = (Status.PENDING, Status.ACCEPTED)  # they hold a place
+    # The DSFR badge each status wears where a volunteer reads it.
+    BADGES = {
+        Status.ACCEPTED: "fr-badge--success",
+        Status.DONE: "fr-badge--success",
+        Status.PENDING: "fr-badge--info",
+        Status.WAITLISTED: "fr-badge--new",
+        Status.REFUSED: "fr-badge--error",
+        Status.NO_SHOW: "fr-badge--error",
+    }
 
     wagtail_reference_index_ignore = True
 
@@ -265,6 +274,10 @@ class Application(models.Model):
 
     def __str__(self):
         return f"{self.volunteer} → {self.mission} ({self.status})"
+
+    @property
+    def status_badge(self) -> str:
+        return self.BADGES.get(self.status, "")
 
 
 class Favourite(models.Model):

@@ -148,3 +148,6 @@ def test_pages_show_only_the_actions_the_workflow_allows(team, demo):
     client.force_login(volunteer)
     page = client.get("/fr/espace/candidatures/").content.decode()
     assert page.count('name="application"') == 1
+    # Each status wears its badge (Application.BADGES), not a test of literal statuses.
+    assert "fr-badge--info" in page and "fr-badge--error" in page
+    assert "fr-badge--success" not in page
