@@ -164,8 +164,18 @@ def apply(request, pk):
     context = {"mission": found, "full": found.places_left == 0}
     if not request.user.is_authenticated:
         query = urlencode({"next": here})
-        context["signup_url"] = f"{reverse('accounts:signup')}?{query}"
-        context["login_url"] = f"{reverse('accounts:login')}?{query}"
+        context["doors"] = [  # both come back here
+            (
+                f"{reverse('accounts:signup')}?{query}",
+                _("I am new here"),
+                _("Create my account in a minute: we email you a link to confirm your address."),
+            ),
+            (
+                f"{reverse('accounts:login')}?{query}",
+                _("I already have an account"),
+                _("Sign in with your password or a link sent by email."),
+            ),
+        ]
         return TemplateResponse(request, "missions/apply_signed_out.html", context)
     volunteer = request.user
     existing = Application.objects.filter(mission=found, volunteer=volunteer).first()

@@ -6,16 +6,14 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 from django.utils import translation
-from wagtail.models import Site
 
 from emails import dispatch
 from home import figures
 from portal.demo import load_demo
 from tenants import hosts, models
 from tests import factories as make
-from tests.email_support import email_worker
+from tests.email_support import email_worker, running_fake_brevo
 from tests.factories import client_for
-from tests.fake_brevo import FakeBrevo
 from tests.fake_cloudflare import FakeCloudflare
 from tests.otp_support import force_login_verified
 from tests.services import HOW_TO_START, check_services
@@ -67,9 +65,7 @@ def client():
 @pytest.fixture
 def demo(db):
     """The demo portals; reloaded if a transactional test flushed them."""
-    if not Site.objects.filter(hostname="covid19.localhost").exists():
-        load_demo()
-    return {site.hostname: site for site in Site.objects.all()}
+    return make.demo_portals()
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +96,7 @@ def celery_worker(django_db_setup, django_db_blocker):
 # --- Email delivery: a fake Brevo, a broker of the module's own, a worker talking to both ----
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeBrevo(api_key="test-key") as server:
-        yield server
+fake = pytest.fixture(running_fake_brevo, scope="module", name="fake")
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from emails.outbox import queue_email
+from tests.fake_brevo import FakeBrevo
 from tests.workers import CeleryWorker, wait_until
 
 
@@ -39,3 +40,10 @@ def wait_for_status(email, status, timeout=20):
 
     wait_until(reached, timeout, message=f"{email} never reached {status}: {email.last_error}")
     return email
+
+
+def running_fake_brevo():
+    """The fake Brevo the email tests and the browser journeys talk to, for a fixture to
+    yield (the key is the one their workers are given)."""
+    with FakeBrevo(api_key="test-key") as server:
+        yield server

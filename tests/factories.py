@@ -17,6 +17,7 @@ from missions import services as missions
 from missions.models import Application, Mission
 from organisations.models import Membership, Organisation
 from organisations.services import ensure_moderators_group
+from portal.demo import load_demo
 from tenants.portals import editors_group, ensure_portal
 
 HOST = "localhost"
@@ -144,3 +145,11 @@ def signup_data(**fields) -> dict:
         "consent": "on",
         **fields,
     }
+
+
+def demo_portals() -> dict:
+    """The two demo portals by hostname, loaded again if a transactional test flushed the
+    database since the session loaded them."""
+    if not Site.objects.filter(hostname="covid19.localhost").exists():
+        load_demo()
+    return {site.hostname: site for site in Site.objects.all()}

@@ -29,8 +29,8 @@ from django.db import connection
 from playwright.sync_api import sync_playwright
 
 from portal.testing.servers import Gunicorn
-from tests.email_support import email_worker
-from tests.fake_brevo import FakeBrevo
+from tests import factories as make
+from tests.email_support import email_worker, running_fake_brevo
 from tests.workers import RedisServer, use_broker, worker_env
 
 from .support import AXE, SCREENSHOTS, Browser
@@ -73,6 +73,7 @@ def journeys_db(django_db_setup, django_db_blocker):
             time.sleep(0.5)
     connection.settings_dict["NAME"] = copy
     with django_db_blocker.unblock():
+        make.demo_portals()  # a transactional test run before may have flushed the source
         yield copy
         connection.close()
     connection.settings_dict["NAME"] = source
@@ -123,11 +124,8 @@ def production_env(journeys_db, production_static):
     )
 
 
-@pytest.fixture(scope="package")
-def mailbox():
-    """The fake Brevo: every email a journey needs is read from its record."""
-    with FakeBrevo(api_key="test-key") as server:
-        yield server
+# The fake Brevo: every email a journey needs is read from its record.
+mailbox = pytest.fixture(running_fake_brevo, scope="package", name="mailbox")
 
 
 @pytest.fixture(scope="package")
