@@ -38,7 +38,10 @@ test: install $(BROWSER_DEPS)
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest --create-db $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest --create-db --ignore=tests/browser $(PYTEST_ARGS)
+	# The browser journeys in a session of their own: they copy the test database as it stands
+	# (demo portals loaded at session start), which the transactional tests above flush.
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 ## Only the browser journeys and accessibility checks; screenshots in tests/browser/screenshots/.
 test-browser: install $(BROWSER_DEPS)

@@ -7,6 +7,8 @@ portal); pass a keyword to change any field. Requests go to HOST, the demo's nat
 
 import itertools
 
+from django.conf import settings
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 from wagtail.models import Page, Site
@@ -151,5 +153,7 @@ def demo_portals() -> dict:
     """The two demo portals by hostname, loaded again if a transactional test flushed the
     database since the session loaded them."""
     if not Site.objects.filter(hostname="covid19.localhost").exists():
+        for alias in settings.CACHES:  # Wagtail's cached site root paths name the flushed rows
+            caches[alias].clear()
         load_demo()
     return {site.hostname: site for site in Site.objects.all()}

@@ -133,6 +133,10 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     office = browser.page()
     sign_in(browser, office, manager.email, applicants)
     browser.see(office, "applicants")
+    # The header knows who is signed in (issue 19): drawn by the server on this private page...
+    header = office.locator(".fr-header__tools-links").first
+    assert manager.first_name in header.text_content()
+    assert organisation.name in header.text_content()
     row = office.locator("tr", has_text=volunteer.email)
     assert "En attente" in row.inner_text()
     # A click where the box is drawn (the label's ::before lies over the transparent input).
@@ -150,6 +154,13 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     assert exported.suggested_filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(open(exported.path(), encoding="utf-8-sig").read())))
     assert any(volunteer.email in line and "Acceptée" in line for line in rows), rows
+
+    # ... and by account.js from /api/v1/me on a public page, which is the same for everyone.
+    office.goto(f"{BASE}/fr/missions/")
+    browser.see(office, "public page, signed in")
+    signed_in = '.fr-header__tools-links [data-account-state="in"]'
+    office.wait_for_selector(signed_in, state="attached")
+    assert organisation.name in office.locator(signed_in).first.text_content()
 
     accepted = email_to(mailbox, volunteer.email, "Candidature acceptée")
     assert mission.title in accepted["subject"]
