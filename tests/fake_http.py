@@ -10,6 +10,7 @@ answers for the next requests the service chooses to apply them to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -84,10 +85,8 @@ class FakeServer(ThreadingHTTPServer):
         with self._sockets_lock:
             sockets = list(self._open_sockets)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Disconnects are expected (client timeouts during delays); anything else is a fake bug.

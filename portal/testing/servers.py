@@ -5,6 +5,7 @@ No pytest and no Django settings here: `bench/` imports this outside any test ru
 caller passes the complete environment its processes run with.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -111,11 +112,9 @@ class Gunicorn:
                         f"gunicorn exited with {self.process.returncode} at start; see "
                         f"{self.log_path}:\n{self.log_tail()}"
                     )
-                try:
+                with contextlib.suppress(requests.RequestException):  # not listening yet
                     if self.get("/_ping").text == "pong":
                         return self
-                except requests.RequestException:
-                    pass
                 if time.monotonic() > deadline:
                     raise DidNotStart(
                         f"gunicorn did not answer /_ping in {self.start_timeout} s; "
