@@ -141,7 +141,9 @@ class Browser:
                 problems.append(f"{resp.status} {resp.request.resource_type} {resp.url}")
 
         def failed(request):
-            if request.resource_type != "document":
+            # ERR_ABORTED: the page moved on before a request finished (a favicon cut short by
+            # the next navigation), not a failure of the file; 4xx/5xx are caught by `response`.
+            if request.resource_type != "document" and request.failure != "net::ERR_ABORTED":
                 problems.append(f"failed {request.resource_type} {request.url}: {request.failure}")
 
         page.on("console", console)
