@@ -119,6 +119,21 @@ def test_private_pages_render_the_signed_in_area(manager, org):
     assert 'href="/fr/espace/candidatures/" data-kind="applications" aria-current="page"' in current
 
 
+def test_the_area_is_drawn_twice_and_never_inside_the_links_dsfr_copies(manager, org):
+    """DSFR copies the first tools-links into the first menu-links with innerHTML: a collapse
+    it has measured carries an inline style the CSP refuses. The account area has its own
+    place in both, each menu with its own id."""
+    top = header(signed_in_client(manager).get(f"/fr/espace-association/{org.pk}/"))
+    copied = re.search(r'<div class="fr-header__tools-links">(.*?)</div>', top, re.S).group(1)
+    assert "data-account" not in copied and "fr-collapse" not in copied
+    assert 'hreflang="en"' in copied
+    assert 'class="fr-header__menu-links"></div>' in top  # DSFR's target, empty
+    for menu_id in ("account-menu", "account-menu-mobile"):
+        assert f'data-account-menu="{menu_id}"' in top
+        assert f'aria-controls="{menu_id}">Dominique</button>' in top
+        assert top.count(f'id="{menu_id}"') == 1
+
+
 def test_the_area_escapes_names_and_shows_the_admin_to_those_who_may_open_it(demo):
     editor = make.editor(demo["localhost"], first_name="<b>Ed</b>")
     top = header(signed_in_client(editor).get("/fr/espace/"))

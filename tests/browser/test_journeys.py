@@ -134,9 +134,12 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     sign_in(browser, office, manager.email, applicants)
     browser.see(office, "applicants")
     # The header knows who is signed in (issue 19): drawn by the server on this private page...
-    header = office.locator(".fr-header__tools-links").first
+    header = office.locator(".fr-header__tools .header-account")
     assert manager.first_name in header.text_content()
     assert organisation.name in header.text_content()
+    # DSFR copies the header's first tool links into the small screens' menu, inline styles
+    # included: the account menu (a collapse DSFR measures) is not among them.
+    assert office.locator(".fr-header__menu-links").first.locator(".fr-collapse").count() == 0
     row = office.locator("tr", has_text=volunteer.email)
     assert "En attente" in row.inner_text()
     # A click where the box is drawn (the label's ::before lies over the transparent input).
@@ -158,7 +161,7 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     # ... and by account.js from /api/v1/me on a public page, which is the same for everyone.
     office.goto(f"{BASE}/fr/missions/")
     browser.see(office, "public page, signed in")
-    signed_in = '.fr-header__tools-links [data-account-state="in"]'
+    signed_in = '.fr-header__tools .header-account [data-account-state="in"]'
     office.wait_for_selector(signed_in, state="attached")
     assert organisation.name in office.locator(signed_in).first.text_content()
 

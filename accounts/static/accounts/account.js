@@ -3,8 +3,8 @@
 // the `signed_in` hint, ask /api/v1/me and put the signed-in menu in their place, built as
 // accounts/templates/accounts/_account_area.html builds it on private pages. Names go in with
 // textContent only, never parsed as HTML. The sign-out form carries no CSRF token: the server
-// takes a same-origin POST (portal/csrf.py). DSFR copies the header's links into the mobile
-// menu, before or after this runs: every copy is filled.
+// takes a same-origin POST (portal/csrf.py). base.html draws the area twice (header tools and
+// small screens' menu): both are filled, each with its collapse id.
 (function () {
   "use strict";
   var HINT = "signed_in";
@@ -71,10 +71,11 @@
 
   function show(menu) {
     Array.prototype.forEach.call(lists(), function (list, index) {
+      var id = list.getAttribute("data-account-menu") || "account-menu-" + index;
       Array.prototype.forEach.call(list.querySelectorAll('[data-account="out"]'), function (out) {
         out.parentNode.removeChild(out);
       });
-      list.insertBefore(build(menu, "account-menu" + (index ? "-" + index : "")), list.firstChild);
+      list.insertBefore(build(menu, id), list.firstChild);
       list.setAttribute("data-account-state", "in");
     });
   }
