@@ -1,9 +1,12 @@
-"""Routes each request to its tenant (a Wagtail Site) by Host, before anything else runs."""
+"""Routes each request to its tenant (a Wagtail Site) by Host, before anything else runs; keeps
+translation requests inside the editor's portal."""
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
 from django.http.request import split_domain_port
-from wagtail.models import Site
+from wagtail.models import Page, Site
+from wagtail_localize.models import TranslationSource
 
 from . import hosts
 
@@ -66,3 +69,41 @@ def _site(site_id: int) -> Site:
         values = list(Site.objects.filter(pk=site_id).values_list(*FIELDS).get())
         cached = _sites[site_id] = (generation, values)
     return Site.from_db("default", FIELDS, cached[1])
+
+
+# wagtail-localize's views that take a page as their source and check only the global
+# "submit translation" permission: URL name -> how to find the source object from the kwargs.
+TRANSLATION_SOURCES = {
+    "wagtail_localize:submit_page_translation": lambda kwargs: Page.objects.filter(
+        pk=kwargs["page_id"]
+    ).first(),
+    "wagtail_localize:update_translations": lambda kwargs: (
+        source.get_source_instance()
+        if (source := TranslationSource.objects.filter(pk=kwargs["translation_source_id"]).first())
+        else None
+    ),
+}
+
+
+class TranslationScopeMiddleware:
+    """Translating a page needs the right to edit it, so an editor stays in their portal.
+
+    wagtail-localize lets anyone with its global permission submit or sync any page (the copies
+    land in that page's portal); editors have it, so without this check an editor of one
+    portal could write into another's English tree.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        find = TRANSLATION_SOURCES.get(getattr(request.resolver_match, "view_name", ""))
+        if find is None or request.user.is_superuser:
+            return None
+        source = find(view_kwargs)
+        if isinstance(source, Page) and not source.permissions_for_user(request.user).can_edit():
+            raise PermissionDenied
+        return None

@@ -8,6 +8,12 @@ from wagtail.models import GroupPagePermission, GroupSitePermission, Page, Site
 from .models import PortalGroup, PortalSettings
 
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+# Global rights: the admin, and submitting pages for translation (wagtail-localize; which pages
+# is narrowed to those they may edit by tenants.middleware.TranslationScopeMiddleware).
+EDITOR_GLOBAL_PERMISSIONS = (
+    ("wagtailadmin", "access_admin"),
+    ("wagtail_localize", "submit_translation"),
+)
 EDITOR_SETTINGS_PERMISSIONS = (
     ("tenants", "change_portalsettings"),
     ("home", "change_footersettings"),
@@ -41,9 +47,10 @@ def editors_group(site: Site) -> Group:
 def ensure_editors_group(site: Site) -> Group:
     """The group whose page permissions cover this site's tree (all its languages) only."""
     group = editors_group(site)
-    group.permissions.add(
-        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
-    )
+    for app_label, codename in EDITOR_GLOBAL_PERMISSIONS:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     roots = site.root_page.get_translations(inclusive=True)
     for root in roots:
         for codename in EDITOR_PAGE_PERMISSIONS:

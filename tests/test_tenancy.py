@@ -1,9 +1,10 @@
 """Each campaign portal answers on its own hostname, and only there."""
 
 import pytest
-from wagtail.models import Page
+from wagtail.models import Locale, Page
+from wagtail_localize.models import TranslationSource
 
-from home.models import HomePage
+from home.models import HomePage, StandardPage
 from tenants import hosts
 from tenants.models import SiteAlias
 from tests import factories as make
@@ -118,3 +119,39 @@ def test_editor_publish_on_own_portal_goes_live(client, demo, editor_of):
     response = client.get(f"/admin/pages/{home.pk}/edit/", HTTP_HOST="covid19.localhost")
     assert response.status_code == 200
     assert "action-publish" in response.text
+
+
+def new_french_page(site, slug: str) -> StandardPage:
+    """A page of the portal that has no English version yet."""
+    home = site.root_page.specific
+    return home.add_child(instance=StandardPage(title=f"Page {slug}", slug=slug))
+
+
+def test_editor_submits_own_pages_for_translation_and_no_other_portals(client, demo, editor_of):
+    """wagtail-localize checks only its global permission: the portal's boundary is ours
+    (tenants.middleware.TranslationScopeMiddleware)."""
+    client.force_login(editor_of("localhost"))
+    english = Locale.objects.get(language_code="en")
+    own = new_french_page(demo["localhost"], "a-traduire")
+    other = new_french_page(demo["covid19.localhost"], "pas-a-moi")
+
+    form = client.get(f"/admin/localize/submit/page/{own.pk}/", HTTP_HOST="localhost")
+    assert form.status_code == 200
+    sent = client.post(
+        f"/admin/localize/submit/page/{own.pk}/", {"locales": [english.pk]}, HTTP_HOST="localhost"
+    )
+    assert sent.status_code == 302
+    assert own.get_translations().filter(locale=english).exists()
+
+    assert_denied(client, "get", f"/admin/localize/submit/page/{other.pk}/")
+    assert_denied(
+        client, "post", f"/admin/localize/submit/page/{other.pk}/", {"locales": [english.pk]}
+    )
+    assert not other.get_translations().filter(locale=english).exists()
+    # Syncing translations goes through the source: another portal's is refused too.
+    source, _ = TranslationSource.get_or_create_from_instance(other)
+    assert_denied(client, "get", f"/admin/localize/update/{source.pk}/")
+    mine, _ = TranslationSource.get_or_create_from_instance(own)
+    assert (
+        client.get(f"/admin/localize/update/{mine.pk}/", HTTP_HOST="localhost").status_code == 200
+    )

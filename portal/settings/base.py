@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "accounts.account_area.AccountHintMiddleware",  # the `signed_in` cookie account.js reads
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.AdminPermissionDeniedMiddleware",
+    "tenants.middleware.TranslationScopeMiddleware",  # translating a page needs editing it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
