@@ -59,18 +59,35 @@ def queue_link_email(
 ):
     """Queue an email whose button is a signed link (see accounts.tokens) for `purpose`;
     `next_url` (checked by the caller, again by the link's view) is where it leads after."""
-    with translation.override(language):
-        path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose, site)])
-    if next_url:
-        path = f"{path}?{urlencode({'next': next_url})}"
     return queue_email(
         to=to or user.email,
         template=template,
         idempotency_key=key,
         site=site,
         language=language,
-        context={"first_name": user.first_name, "action_path": path, **context},
+        context=link_context(user, purpose, site, language, next_url, **context),
         fresh=fresh,
+    )
+
+
+def link_context(user, purpose, site, language, next_url="", **context) -> dict:
+    """The template context of a link email: the first name and the signed link's path."""
+    with translation.override(language):
+        path = reverse(LINK_VIEWS[purpose], args=[make_token(user, purpose, site)])
+    if next_url:
+        path = f"{path}?{urlencode({'next': next_url})}"
+    return {"first_name": user.first_name, "action_path": path, **context}
+
+
+def link_email(user, template, purpose, key, site, language, *, next_url="", **context):
+    """The unsaved outbox row of a link email, for emails.outbox.queue_emails (batches)."""
+    return OutboundEmail(
+        to_email=user.email,
+        template=template,
+        idempotency_key=key,
+        site=site,
+        language=language,
+        context=link_context(user, purpose, site, language, next_url, **context),
     )
 
 
@@ -80,6 +97,29 @@ def send_totp_enrolment_link(user: User, site: Site, language: str) -> None:
     key = per_window("totp-enrolment", user)
     with transaction.atomic():
         queue_link_email(user, "totp_enrolment", "totp-enrol", key, site, language)
+
+
+def public_account(*, site: Site, language: str, data: dict, at) -> User:
+    """The unsaved account a public signup makes (at `at`, the moment it was accepted)."""
+    user = User(
+        email=normalize_email(data["email"]),
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        postal_code=data["postal_code"],
+        birth_date=data["birth_date"],
+        phone=data.get("phone", ""),
+        signup_site=site,
+        signed_up_publicly=True,
+        language=language,
+        consent_at=at,
+        date_joined=at,
+    )
+    user.set_unusable_password()
+    return user
+
+
+def confirmation_key(user: User) -> str:
+    return f"signup-confirmation:{user.pk}"
 
 
 def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> SignupResult:
@@ -93,20 +133,8 @@ def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> Sign
     """
     if not PortalSettings.cached_for_site(site).signups_open:
         raise SignupsClosed
-    email = normalize_email(data["email"])
-    user = User(
-        email=email,
-        first_name=data["first_name"],
-        last_name=data["last_name"],
-        postal_code=data["postal_code"],
-        birth_date=data["birth_date"],
-        phone=data.get("phone", ""),
-        signup_site=site,
-        signed_up_publicly=True,
-        language=language,
-        consent_at=timezone.now(),
-    )
-    user.set_unusable_password()
+    user = public_account(site=site, language=language, data=data, at=timezone.now())
+    email = user.email
     try:
         # BEGIN, INSERT user, INSERT outbox, COMMIT: no savepoint. A taken address fails the
         # first INSERT, which rolls back a transaction that did nothing else.
@@ -116,7 +144,7 @@ def signup(*, site: Site, language: str, data: dict, next_url: str = "") -> Sign
                 user,
                 "account_confirmation",
                 "confirm",
-                f"signup-confirmation:{user.pk}",
+                confirmation_key(user),
                 site,
                 language,
                 fresh=True,

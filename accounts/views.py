@@ -26,7 +26,7 @@ from portal.redirects import next_from, safe_next
 from portal.workflow import VOLUNTEER
 from tenants.models import PortalSettings
 
-from . import account_area, ratelimits, services, staff
+from . import account_area, ratelimits, services, signup_stream, staff
 from .forms import (
     DeleteAccountForm,
     EmailForm,
@@ -83,7 +83,7 @@ def api_signup(request):
     if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
         return rate_limited(limited)
     try:
-        services.signup(
+        signup_stream.accept(
             site=request.site,
             language=language,
             data=form.cleaned_data,
@@ -91,7 +91,17 @@ def api_signup(request):
         )
     except services.SignupsClosed:
         return json_error(503, "signups_closed", "Signups are closed on this portal for now.")
+    except signup_stream.Unavailable:
+        return come_back_later(
+            json_error(503, "unavailable", "Signups cannot be taken right now. Try again soon.")
+        )
     return JsonResponse(SIGNUP_ACCEPTED, status=202)
+
+
+def come_back_later(response):
+    """Neither the signup stream nor the database answered: a 503 that says when to retry."""
+    response["Retry-After"] = str(signup_stream.RETRY_AFTER_SECONDS)
+    return response
 
 
 @never_cache
@@ -148,7 +158,8 @@ def signup_submit(request):
         context = {"form": form, "rate_limited": True, "next": next_url}
         return ratelimits.too_many(render(request, "accounts/signup.html", context), limited)
     try:
-        services.signup(
+        # The same door as the API: a spike hits both, and both owe the same answer.
+        signup_stream.accept(
             site=request.site,
             language=languages.current(),
             data=form.cleaned_data,
@@ -157,6 +168,10 @@ def signup_submit(request):
     except services.SignupsClosed:
         context = {"form": form, "closed": True, "next": next_url}
         return render(request, "accounts/signup.html", context, status=503)
+    except signup_stream.Unavailable:
+        context = {"form": form, "unavailable": True, "next": next_url}
+        page = render(request, "accounts/signup.html", context, status=503)
+        return come_back_later(page)
     return render(request, "accounts/signup_done.html", status=202)
 
 
@@ -264,7 +279,7 @@ def request_signin_link(request):
             page = render(request, "accounts/signin_link_sent.html")
             return ratelimits.too_many(page, limited)
         if send:
-            services.send_signin_link(
+            signup_stream.send_signin_link(
                 email=email,
                 site=request.site,
                 language=languages.current(),

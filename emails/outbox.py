@@ -52,6 +52,26 @@ def queue_email(
     return email
 
 
+def queue_emails(emails: list[OutboundEmail]) -> int:
+    """Record many emails in the caller's transaction with one INSERT; a key already in the
+    outbox is skipped (the event was queued before), so a replayed batch sends nothing twice.
+    Returns how many rows were new."""
+    if not emails:
+        return 0
+    for email in emails:
+        if not email.idempotency_key.isascii():
+            raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
+    keys = [email.idempotency_key for email in emails]
+    before = set(
+        OutboundEmail.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+    transaction.on_commit(kick, robust=True)
+    return len(set(keys) - before)
+
+
 def purge_finished(older_than_days: int | None = None, chunk: int = 5000) -> int:
     """Delete emails that are done with (sent, failed, suppressed) after the retention period.
 

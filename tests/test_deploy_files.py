@@ -38,11 +38,12 @@ EXPECTED_SERVICES = {
     "web",
     "worker",
     "beat",
+    "signups",
     "postgres",
     "redis",
     "redis-sessions",
 }
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "beat", "signups")
 
 # Environment variables that are consumed by something other than portal/settings/*.py,
 # mapped to the files that must read them.
@@ -202,7 +203,7 @@ def test_startup_order(compose):
     assert services["web"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
-    for name in ("worker", "beat"):
+    for name in ("worker", "beat", "signups"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
@@ -306,9 +307,9 @@ def test_static_and_media_volumes_line_up(compose):
 
 
 def test_procfile_matches_compose(compose, procfile):
-    assert {"web", "worker", "beat", "postdeploy"} <= set(procfile)
+    assert {"web", "worker", "beat", "signups", "postdeploy"} <= set(procfile)
     services = compose["services"]
-    for process in ("web", "worker", "beat"):
+    for process in ("web", "worker", "beat", "signups"):
         assert command_lines(procfile[process]) == command_lines(services[process]["command"]), (
             process
         )

@@ -170,6 +170,21 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 SESSION_ENGINE = "portal.sessions"  # the cache store, minus "Redis down = signed out"
 SESSION_CACHE_ALIAS = "sessions"
 
+# --- Signup stream (accounts/signup_stream.py) -----------------------------------------------
+# On: a signup is appended to a Redis stream and answered 202 without SQL; `manage.py
+# consume_signups` writes the accounts in batches. The stream lives on the non-evicting Redis
+# that keeps sessions (append-only file on): an evicting Redis would drop accepted signups.
+SIGNUP_STREAM = env.bool("SIGNUP_STREAM", default=False)
+SIGNUP_STREAM_URL = env("SIGNUP_STREAM_URL", default=SESSION_REDIS_URL)
+SIGNUP_STREAM_KEY = env("SIGNUP_STREAM_KEY", default="portal:signups")
+SIGNUP_STREAM_BATCH = env.int("SIGNUP_STREAM_BATCH", default=500)
+SIGNUP_STREAM_BATCH_WAIT_MS = env.int("SIGNUP_STREAM_BATCH_WAIT_MS", default=50)
+# An entry read by a consumer that has not acknowledged it for this long is taken over
+# (XAUTOCLAIM): the consumer is presumed dead. Longer than the slowest batch.
+SIGNUP_STREAM_CLAIM_IDLE_MS = env.int("SIGNUP_STREAM_CLAIM_IDLE_MS", default=30_000)
+# /healthz says "degraded" (and the admin shows it) once the oldest waiting signup is older.
+SIGNUP_STREAM_MAX_LAG = env.float("SIGNUP_STREAM_MAX_LAG", default=10.0)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)

@@ -1,0 +1,282 @@
+"""The write-behind side of the signup stream (accounts.signup_stream): batches of accepted
+signups become accounts and outbox rows, then the stream entries are acknowledged.
+
+One batch is one transaction: one multi-row `INSERT … ON CONFLICT (email) DO NOTHING
+RETURNING`, then the confirmation emails of the new accounts and the "you already have an
+account" emails of the others in one more INSERT, COMMIT, and only then XACK. A consumer that
+dies anywhere in between leaves its entries pending; another one claims them (XAUTOCLAIM) and
+writes them again, which changes nothing: the address is unique, an account remembers the
+instant of the signup that made it (date_joined), and every email has its idempotency key.
+"""
+
+import datetime
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from wagtail.models import Site
+
+from emails.outbox import queue_emails
+
+from . import services, signup_stream
+from .models import User
+
+logger = logging.getLogger(__name__)
+
+INSERTED_FIELDS = [f for f in User._meta.concrete_fields if not f.primary_key]
+
+
+@dataclass
+class Written:
+    created: int = 0
+    existing: int = 0
+    emails: int = 0
+    signin_links: int = 0
+    skipped: list = field(default_factory=list)
+
+
+def insert_accounts(users: list[User]) -> dict[str, int]:
+    """One INSERT for all `users` (distinct addresses); {email: id} of those it created."""
+    if not users:
+        return {}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in INSERTED_FIELDS)
+    row = f"({', '.join(['%s'] * len(INSERTED_FIELDS))})"
+    params = [
+        f.get_db_prep_save(getattr(user, f.attname), connection)
+        for user in users
+        for f in INSERTED_FIELDS
+    ]
+    sql = (
+        f"INSERT INTO {quote(User._meta.db_table)} ({columns}) VALUES "
+        f"{', '.join([row] * len(users))} ON CONFLICT (email) DO NOTHING RETURNING id, email"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {email: pk for pk, email in cursor.fetchall()}
+
+
+def account_data(fields: dict) -> dict:
+    return {
+        "email": fields["email"],
+        "first_name": fields.get("first_name", ""),
+        "last_name": fields.get("last_name", ""),
+        "postal_code": fields.get("postal_code", ""),
+        "birth_date": datetime.date.fromisoformat(fields["birth_date"]),
+        "phone": fields.get("phone", ""),
+    }
+
+
+def confirmation(user: User, site: Site, fields: dict):
+    return services.link_email(
+        user,
+        "account_confirmation",
+        "confirm",
+        services.confirmation_key(user),
+        site,
+        fields["language"],
+        next_url=fields.get("next", ""),
+        valid_hours=settings.ACCOUNT_CONFIRMATION_MAX_AGE // 3600,
+    )
+
+
+def already_registered(user: User, site: Site, fields: dict):
+    """One per address per window, the window being that of the signup's acceptance (not of
+    the write): a replay hours later lands on the same key."""
+    window = int(
+        signup_stream.accepted_at(fields).timestamp() // services.EXISTING_ACCOUNT_EMAIL_WINDOW
+    )
+    return services.link_email(
+        user,
+        "account_exists",
+        "login",
+        f"signup-existing:{user.pk}:{window}",
+        site,
+        fields["language"],
+        next_url=fields.get("next", ""),
+    )
+
+
+def write(entries: list[tuple[str, dict]]) -> Written:
+    """Write a batch of decoded stream entries in one transaction (see the module docstring)."""
+    done = Written()
+    sites = Site.objects.in_bulk({int(fields["site"]) for _, fields in entries})
+    first: dict[str, tuple[dict, User]] = {}  # the first signup of each address in the batch
+    repeats: list[dict] = []
+    signins: list[dict] = []
+    for entry_id, fields in entries:
+        site = sites.get(int(fields["site"]))
+        if site is None:  # the portal was deleted since: nothing to sign up to
+            done.skipped.append(entry_id)
+        elif fields["kind"] == "signin":
+            signins.append(fields)
+        elif fields["email"] in first:
+            repeats.append(fields)
+        else:
+            user = services.public_account(
+                site=site,
+                language=fields["language"],
+                data=account_data(fields),
+                at=signup_stream.accepted_at(fields),
+            )
+            first[user.email] = (fields, user)
+    with transaction.atomic():
+        created = insert_accounts([user for _, user in first.values()])
+        accounts: dict[str, User] = {}
+        emails = []
+        for email, (fields, user) in first.items():
+            if email in created:
+                user.pk = created[email]
+                accounts[email] = user
+                emails.append(confirmation(user, sites[int(fields["site"])], fields))
+            else:
+                repeats.append(fields)
+        missing = {fields["email"] for fields in repeats} - accounts.keys()
+        accounts.update(User.objects.in_bulk(missing, field_name="email"))
+        for fields in repeats:
+            account, site = accounts.get(fields["email"]), sites[int(fields["site"])]
+            if account is None:  # deleted between the INSERT and now: nothing to tell
+                continue
+            if account.date_joined == signup_stream.accepted_at(fields):
+                # This very entry made the account (a batch replayed after a crash): its
+                # confirmation is already queued, the key makes sure of it.
+                emails.append(confirmation(account, site, fields))
+            else:
+                emails.append(already_registered(account, site, fields))
+                done.existing += 1
+        done.created = len(created)
+        done.emails = queue_emails(emails)
+        for fields in signins:
+            done.signin_links += services.send_signin_link(
+                email=fields["email"],
+                site=sites[int(fields["site"])],
+                language=fields["language"],
+                next_url=fields.get("next", ""),
+            )
+    return done
+
+
+def decode(entries) -> list[tuple[str, dict]]:
+    return [
+        (entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()})
+        for entry_id, fields in entries
+        if fields  # an id whose entry was deleted comes back empty
+    ]
+
+
+class Consumer:
+    """One member of the stream's consumer group; several may run (each its own name)."""
+
+    def __init__(self, name: str = "", *, batch=None, wait_ms=None, claim_idle_ms=None):
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.batch = batch or settings.SIGNUP_STREAM_BATCH
+        self.wait_ms = wait_ms or settings.SIGNUP_STREAM_BATCH_WAIT_MS
+        self.claim_idle_ms = claim_idle_ms or settings.SIGNUP_STREAM_CLAIM_IDLE_MS
+        self.key = signup_stream.stream_key()
+        self.redis = signup_stream.client()
+        # Our own unacknowledged entries first: after a failed batch, or a restart under
+        # the same name.
+        self.mine_first = True
+
+    def ensure_group(self) -> None:
+        """From the stream's beginning: entries accepted before any consumer existed count."""
+        try:
+            self.redis.xgroup_create(self.key, signup_stream.GROUP, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    def read_group(self, last_id: str, count: int, block: int | None = None) -> list:
+        answer = self.redis.xreadgroup(
+            signup_stream.GROUP, self.name, {self.key: last_id}, count=count, block=block
+        )
+        return answer[0][1] if answer else []
+
+    def read(self, block_ms: int = 1000) -> list:
+        """Up to `batch` entries: ours left pending, else a dead consumer's, else new ones,
+        waiting `block_ms` for the first, then `wait_ms` at most for more."""
+        if self.mine_first:
+            entries = self.read_group("0", self.batch)
+            if entries:
+                return entries
+            self.mine_first = False
+        claimed = self.redis.xautoclaim(
+            self.key,
+            signup_stream.GROUP,
+            self.name,
+            min_idle_time=self.claim_idle_ms,
+            start_id="0-0",
+            count=self.batch,
+        )[1]
+        if claimed:
+            logger.warning("Took over %d signups left pending by another consumer", len(claimed))
+            return claimed
+        entries = self.read_group(">", self.batch, block=block_ms)
+        deadline = time.monotonic() + self.wait_ms / 1000
+        while entries and len(entries) < self.batch:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                break
+            more = self.read_group(">", self.batch - len(entries), block=left_ms)
+            if not more:
+                break
+            entries += more
+        return entries
+
+    def run_once(self, block_ms: int = 1000) -> int:
+        """Read, write and acknowledge one batch; how many entries it held."""
+        raw = self.read(block_ms)
+        if not raw:
+            return 0
+        entries = decode(raw)
+        if not connection.in_atomic_block:  # (a test's transaction is not ours to close)
+            close_old_connections()  # CONN_MAX_AGE and health checks, as between requests
+        try:
+            written = write(entries) if entries else Written()
+        except Exception:
+            self.mine_first = True  # they stay pending with us: retried next time
+            if not connection.in_atomic_block:
+                connection.close()  # one broken by a PostgreSQL restart is not reused
+            raise
+        ids = [entry_id for entry_id, _ in raw]
+        markers = [
+            signup_stream.marker_key(fields["email"])
+            for _, fields in entries
+            if fields["kind"] == "signup"
+        ]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xack(self.key, signup_stream.GROUP, *ids)
+        pipe.xdel(self.key, *ids)
+        if markers:
+            pipe.delete(*markers)
+        pipe.execute()
+        logger.info(
+            "Signup batch: %d entries, %d accounts created, %d already registered, %d emails",
+            len(ids),
+            written.created,
+            written.existing,
+            written.emails,
+        )
+        return len(ids)
+
+    def run(self, should_stop=lambda: False) -> None:
+        """Until `should_stop()`; a failure (PostgreSQL or Redis away) is retried with a
+        growing pause, never lost: the entries stay pending."""
+        pause = 0.0
+        while not should_stop():
+            try:
+                if pause:
+                    time.sleep(pause)
+                if self.mine_first:
+                    self.ensure_group()
+                self.run_once()
+                pause = 0.0
+            except (DatabaseError, redis.RedisError) as error:
+                self.mine_first = True
+                pause = min(max(pause * 2, 0.1), 2.0)
+                logger.warning("Signup batch failed (%s); retrying in %.1f s", error, pause)
