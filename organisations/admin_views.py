@@ -41,8 +41,13 @@ def moderated_sites(user):
 class ReasonForm(forms.Form):
     """A moderator's decision (the workflow's DECISIONS); a refusal says why."""
 
-    decision = forms.ChoiceField()
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Required for a refusal: the organisation reads it."),
+    )
 
     def __init__(self, *args, decisions, statuses, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
-"""Error views: a backing service that is away answers 503 with Retry-After, not 500.
+"""Error views: a backing service that is away answers 503 with Retry-After, not 500; a refusal
+is a 403 page in the look of the part of the site it happened in.
 
 Django calls `handler500` inside the `except` block of whatever raised, anywhere in the stack
 (view, middleware, template, admin), so this one place sees the exception and can tell an
@@ -39,3 +40,14 @@ def service_unavailable(request):
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def permission_denied(request, exception=None):
+    """403 in the look of where it happened: the admin's under /admin/ (a staff member trying
+    another portal's page), JSON under /api/, the portal's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "forbidden", "message": "You may not do this."}, status=403)
+    admin = request.path.startswith("/admin/")
+    return defaults.permission_denied(
+        request, exception, template_name="403_admin.html" if admin else "403.html"
+    )

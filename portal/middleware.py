@@ -6,7 +6,8 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.urls import reverse
 from django.utils.translation import gettext
-from django.views.defaults import permission_denied
+
+from portal.errors import permission_denied
 
 
 def client_ip(meta: dict, trusted_proxy_count: int) -> str:

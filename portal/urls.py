@@ -24,6 +24,7 @@ from portal.cache import public_cache
 from portal.health import HealthView
 from search import views as search_views
 
+handler403 = "portal.errors.permission_denied"
 handler500 = "portal.errors.server_error"
 
 urlpatterns = [

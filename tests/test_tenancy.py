@@ -92,6 +92,8 @@ def assert_denied(client, method, url, data=None):
     assert scripted.status_code == 403
     browser = send(url, data or {}, HTTP_HOST="localhost")
     assert browser.status_code == 403
+    # In the admin's look (portal.errors.permission_denied), saying why.
+    assert "wagtailadmin/css/core" in browser.text and "Accès refusé" in browser.text
 
 
 def test_editor_cannot_edit_or_publish_another_portals_pages(client, demo, editor_of):

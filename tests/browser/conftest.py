@@ -36,7 +36,7 @@ from tests.workers import RedisServer, use_broker, worker_env
 from .support import AXE, SCREENSHOTS, Browser
 
 CHROMIUM = "/usr/bin/chromium"
-HOSTS = ("localhost", "covid19.localhost")
+HOSTS = ("localhost", "covid19.localhost", "renfort.localhost")  # the last: a domain switch
 
 
 def _maintenance(*statements: str) -> None:
@@ -118,6 +118,7 @@ def production_env(journeys_db, production_static):
         STATIC_ROOT=production_static,
         SECRET_KEY="browser-journeys",
         ALLOW_SHARED_CACHE_REDIS="true",
+        PORTAL_DOMAINS=".localhost",  # the domains an operator allows portals to move to
         SESSION_REDIS_URL=settings.REDIS_URL,
         LOG_LEVEL="WARNING",
         GUNICORN_ACCESS_LOG="",

@@ -20,6 +20,8 @@ from django.test import override_settings
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
+from tests.otp_support import current_code, verified_device
+
 BASE = "https://localhost"
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
@@ -89,6 +91,15 @@ OVERFLOW_JS = """() => {
   return [root.scrollWidth, root.clientWidth, wide];
 }"""
 
+# Wagtail's admin stylesheet is applied: its core CSS sets the body's font to a sans-serif
+# system stack, where an unstyled page keeps the browser's serif default.
+ADMIN_STYLED_JS = """() => {
+  const linked = [...document.styleSheets].some(
+    (sheet) => /wagtailadmin\\/css\\/core/.test(sheet.href || ''));
+  const font = getComputedStyle(document.body).fontFamily;
+  return linked && !/^"?Times/.test(font);
+}"""
+
 AXE_RUN_JS = """async (tags) => {
   const results = await axe.run(document, {
     runOnly: {type: 'tag', values: tags},
@@ -151,8 +162,8 @@ class Browser:
         page.on("response", response)
         page.on("requestfailed", failed)
 
-    def see(self, page: Page, label: str, *, errors_expected=False, status: int | None = None):
-        """Check what a person sees on the page just reached, then photograph it."""
+    def seen(self, page: Page, label: str, status: int | None) -> list[str]:
+        """Wait for the page, photograph it, and take what the console and network said."""
         page.wait_for_load_state("load")
         self.screenshot(page, label)
         problems = [
@@ -162,6 +173,22 @@ class Browser:
             if not (status and f"status of {status}" in problem)
         ]
         self.problems[page].clear()
+        return problems
+
+    def see_admin(self, page: Page, label: str, *, status: int | None = None):
+        """The same look at a Wagtail admin page: its own stylesheet applied (not the browser's
+        default serif), a clean console, nothing wider than the window."""
+        problems = self.seen(page, label, status)
+        if not page.evaluate(ADMIN_STYLED_JS):
+            problems.append("Wagtail admin stylesheet not applied")
+        scroll, client, wide = page.evaluate(OVERFLOW_JS)
+        if scroll > client:
+            problems.append(f"overflows horizontally: {scroll}px wide for {client}px: {wide}")
+        assert not problems, f"{label} ({page.url}):\n" + "\n".join(problems)
+
+    def see(self, page: Page, label: str, *, errors_expected=False, status: int | None = None):
+        """Check what a person sees on the page just reached, then photograph it."""
+        problems = self.seen(page, label, status)
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         if "Marianne" not in font:
             problems.append(f"design system stylesheet not applied (font: {font})")
@@ -223,6 +250,23 @@ def account(kind, *args, prefix: str):
         person.set_password(PASSWORD)
         person.save(update_fields=["password"])
     return person
+
+
+def staff_sign_in(browser, page, person, next_path: str) -> None:
+    """The admin's two steps: password, then the current code of the person's authenticator
+    (a confirmed TOTP device made here, as enrolment would: editors, who may do without one,
+    are then asked for it too)."""
+    device = verified_device(person)
+    page.goto(f"{BASE}/admin/login/?next={next_path}")
+    browser.see_admin(page, "admin sign in")
+    page.locator("#id_username").fill(person.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/admin/2fa/"))
+    browser.see_admin(page, "two-factor code")
+    page.locator("#id_code").fill(current_code(device))
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(f"{BASE}{next_path}")
 
 
 def sign_in(browser, page, email: str, next_path: str) -> None:

@@ -172,3 +172,41 @@ def test_a_manager_accepts_an_applicant_who_is_told_and_exports_the_list(browser
     browser.see(phone, "volunteer sees accepted")
     card = phone.locator(".fr-card", has_text=mission.title)
     assert card.locator(".fr-badge").inner_text().strip().lower() == "acceptée"
+
+
+def test_a_volunteer_cancels_and_the_waiting_list_moves_up(browser, server, mailbox):
+    organisation = Organisation.objects.get(name="Épicerie solidaire de Belleville")
+    mission = make.mission(organisation, title="Tenir la caisse un samedi", places=1)
+    holder = account(make.volunteer, prefix="holder")
+    waiting = account(make.volunteer, prefix="waiting")
+    make.application(mission, holder, "Présent le samedi.")
+    make.application(mission, waiting, "Disponible aussi.")
+    assert Application.objects.get(mission=mission, volunteer=waiting).status == "waitlisted"
+
+    page = browser.page()
+    sign_in(browser, page, holder.email, "/fr/espace/candidatures/")
+    browser.see(page, "applications before cancelling")
+    card = page.locator(".fr-card", has_text=mission.title)
+    card.locator("summary", has_text="Annuler ma candidature").click()
+    card.get_by_label("Pourquoi annulez-vous").select_option("unavailable")
+    card.get_by_label("Un mot pour l'association").fill("Je déménage ce mois-ci.")
+    card.get_by_role("button", name="Confirmer l'annulation").click()
+    page.wait_for_load_state("load")
+    browser.see(page, "application cancelled")
+    card = page.locator(".fr-card", has_text=mission.title)
+    assert card.locator(".fr-badge").inner_text().strip().lower() == "annulée"
+    assert "Je ne suis plus disponible" in card.inner_text()
+
+    cancelled = Application.objects.get(mission=mission, volunteer=holder)
+    assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "unavailable")
+    promoted = Application.objects.get(mission=mission, volunteer=waiting)
+    assert promoted.status == "pending"
+    told = email_to(mailbox, waiting.email, "Une place s'est libérée")
+    assert mission.title in told["subject"]
+
+    # The promoted volunteer finds the place in their space.
+    phone = browser.page()
+    sign_in(browser, phone, waiting.email, "/fr/espace/candidatures/")
+    browser.see(phone, "promoted volunteer")
+    badge = phone.locator(".fr-card", has_text=mission.title).locator(".fr-badge")
+    assert badge.inner_text().strip().lower() == "en attente"
