@@ -115,9 +115,12 @@ class RedisServer:
     as the sessions Redis does in production.
     """
 
-    def __init__(self, port: int | None = None, data_dir: Path | None = None):
+    def __init__(
+        self, port: int | None = None, data_dir: Path | None = None, appendfsync: str = "always"
+    ):
         self.port = port or free_port()
         self.data_dir = data_dir
+        self.appendfsync = appendfsync
         self.process: subprocess.Popen | None = None
 
     @property
@@ -127,7 +130,8 @@ class RedisServer:
     def start(self) -> "RedisServer":
         persistence = ["--appendonly", "no"]
         if self.data_dir:
-            persistence = ["--appendonly", "yes", "--appendfsync", "always", "--dir", self.data_dir]
+            persistence = ["--appendonly", "yes", "--appendfsync", self.appendfsync]
+            persistence += ["--dir", self.data_dir]
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -157,6 +161,12 @@ class RedisServer:
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
+            self.process.wait(10)
+
+    def kill(self):
+        """SIGKILL, as a host crash: only what the append-only file holds comes back."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
             self.process.wait(10)
 
 
