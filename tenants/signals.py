@@ -1,13 +1,17 @@
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.dispatch import receiver
 from wagtail.log_actions import get_active_log_context
 from wagtail.models import Site
+from wagtail_localize.models import Translation
 
 from portal.purge import purge_site
 
 from . import hosts
 from .models import PortalSettings, SiteAlias, SwitchChange
+from .portals import set_up_portal
 from .switches import switch_domain, switch_source
 
 
@@ -30,6 +34,14 @@ def invalidate_host_map(sender, instance, **kwargs):
     if kwargs.get("signal") is post_save or sender is SiteAlias:
         former = getattr(instance, "_former_hostname", None) if sender is Site else None
         purge_site(site, former_hostnames=(former,) if former and former != site.hostname else ())
+
+
+@receiver(post_save, sender=Site)
+def site_added(sender, instance, created, raw=False, **kwargs):
+    """A Site added in Wagtail's admin (or anywhere) becomes a portal: settings row, root page
+    in every language, editors and moderators groups, collection (tenants.portals)."""
+    if created and not raw:
+        set_up_portal(instance)
 
 
 @receiver(post_save, sender=PortalSettings)
@@ -69,3 +81,18 @@ def log_and_apply(sender, instance, created, **kwargs):
     SwitchChange.objects.bulk_create(changes)
     if instance.public_domain and instance.public_domain != instance.site.hostname:
         switch_domain(instance.site, instance.public_domain)
+
+
+@receiver(post_migrate)
+def translation_permission(sender, app_config=None, using="default", **kwargs):
+    """wagtail-localize makes its "submit translation" permission in a migration only: a flushed
+    database (the tests' transactional cases) loses it while Django remakes every model's
+    permissions. Editors' groups are given it (tenants.portals), so it is remade here too."""
+    if getattr(app_config, "label", None) != "wagtail_localize":
+        return
+    content_type = ContentType.objects.db_manager(using).get_for_model(Translation)
+    Permission.objects.using(using).get_or_create(
+        content_type=content_type,
+        codename="submit_translation",
+        defaults={"name": "Can submit translations"},
+    )
