@@ -9,6 +9,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from wagtail.models import (
     GroupCollectionPermission,
     GroupPagePermission,
@@ -147,3 +148,15 @@ def test_domain_switch_purges_the_old_hosts_urls_at_the_cdn(
     assert "http://covid19.localhost/fr/" in cloudflare.purged
     assert "http://covid19.localhost/fr/inscription/" in cloudflare.purged
     assert "http://covid19.localhost/fr/gestes-barrieres/" in cloudflare.purged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_still_gives_editors_the_translation_right():
+    """wagtail-localize's permission comes from its migration: a flush (what transactional
+    tests do) removed it, and every portal set up afterwards failed (tenants.signals)."""
+    call_command("flush", interactive=False, verbosity=0)
+    site = make.demo_portals()["localhost"]
+    group = ensure_editors_group(site)
+    assert group.permissions.filter(
+        content_type__app_label="wagtail_localize", codename="submit_translation"
+    ).exists()
