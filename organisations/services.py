@@ -3,7 +3,6 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -14,14 +13,11 @@ from emails.outbox import queue_email
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR
 from tenants.models import PortalGroup
-from tenants.portals import portal_group
+from tenants.portals import ensure_moderators_group as ensure_moderators_group  # re-exported
+from tenants.portals import moderators_group_name as moderators_group_name  # re-exported
 
 from .models import Invitation, Membership, Organisation, invitation_expiry
 from .states import DECISIONS, ORGANISATION
-
-
-def moderators_group_name(site: Site) -> str:
-    return f"Modérateurs · {site.site_name or site.hostname}"
 
 
 def is_moderator(user, site: Site) -> bool:
@@ -33,23 +29,6 @@ def is_moderator(user, site: Site) -> bool:
     return user.groups.filter(
         portal_role__site=site, portal_role__role=PortalGroup.Role.MODERATORS
     ).exists()
-
-
-def ensure_moderators_group(site: Site) -> Group:
-    group = portal_group(site, PortalGroup.Role.MODERATORS, moderators_group_name(site))
-    group.permissions.add(
-        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
-        *Permission.objects.filter(
-            content_type__app_label__in=["organisations", "missions"],
-            codename__in=[
-                "view_organisation",
-                "change_organisation",
-                "view_mission",
-                "change_mission",
-            ],
-        ),
-    )
-    return group
 
 
 def role_for(user, organisation: Organisation) -> str | None:

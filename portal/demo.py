@@ -9,24 +9,17 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Page, Site
 
 from home.models import FooterSettings, HomePage, NewsIndexPage, NewsPage
 from missions import postcodes
 from missions.models import Activity, Domain, Mission, PostalCode
 from organisations.models import Organisation
-from organisations.services import ensure_moderators_group
-from tenants.portals import ensure_editors_group, ensure_portal
+from tenants.portals import content_locales, ensure_portal
 
 from .demo_data import FOOTER_PAGES, NEWS, ORGANISATIONS, PORTALS, TAXONOMY
 
 FRENCH, ENGLISH = 0, 1  # sides of the (French, English) pairs of demo_data
-
-
-def ensure_locales():
-    fr, _ = Locale.objects.get_or_create(language_code="fr")
-    en, _ = Locale.objects.get_or_create(language_code="en")
-    return fr, en
 
 
 def remove_wagtail_welcome_page():
@@ -82,7 +75,7 @@ def ensure_translated_page(parent, model, slug, texts, english, **fields):
 
 @transaction.atomic
 def load_demo(port: int = 80) -> dict:
-    fr, en = ensure_locales()
+    fr, en = content_locales()
     remove_wagtail_welcome_page()
     root = Page.get_first_root_node() or Page.add_root(
         instance=Page(title="Root", slug="root", locale=fr)
@@ -100,12 +93,8 @@ def load_demo(port: int = 80) -> dict:
                 ensure_translated_page(child, NewsPage, *news, en, date=NEWS["date"])
         site = ensure_portal(root_page=home, port=port, **portal["site"])
         ensure_footer_pages(site, home, en)
-        # Translations may have been added after the group was first made.
-        ensure_editors_group(site)
         sites[portal["slug"]] = site
 
-    for site in sites.values():
-        ensure_moderators_group(site)
     domains = ensure_taxonomies()
     if not PostalCode.objects.exists():
         postcodes.load(postcodes.SAMPLE)

@@ -102,6 +102,16 @@ class PortalSettings(BaseSiteSetting):
     )
     sender_name = models.CharField(_("email sender name"), max_length=100, blank=True)
     reply_to = models.EmailField(_("email reply-to"), blank=True)
+    # The portal's own images and documents (tenants.portals.ensure_collection).
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="portal_settings",
+        verbose_name=_("collection"),
+    )
 
     # Fields whose every change is written to the switch log.
     AUDITED = (
@@ -203,6 +213,6 @@ def validate_domain(site: Site, hostname: str) -> None:
     answers on."""
     validate_move(site.hostname, hostname)
     taken = Site.objects.filter(hostname=hostname).exclude(pk=site.pk).exists()
-    aliased = SiteAlias.objects.filter(hostname=hostname).exclude(site=site).exists()
+    aliased = SiteAlias.objects.filter(hostname=hostname).exclude(site_id=site.pk).exists()
     if taken or aliased:
         raise ValidationError(_("This hostname belongs to another portal."))

@@ -1,11 +1,30 @@
-"""Creating a campaign portal: its Site, its settings and its own editors group."""
+"""Creating a campaign portal: its Site, its settings, its French and English root pages, its
+own editors and moderators groups and its own collection of images and documents.
+
+One path for every way a portal is made: `create_portal` (the `create_portal` command),
+`set_up_portal` (a Site added in Wagtail's admin, through tenants.signals) and `ensure_portal`
+(the demo loader) all end in `set_up_portal`.
+"""
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.db.models import Q
-from wagtail.models import GroupPagePermission, GroupSitePermission, Page, Site
+from django.utils.text import slugify
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    GroupSitePermission,
+    Locale,
+    Page,
+    Site,
+)
 
-from .models import PortalGroup, PortalSettings
+from home.models import HomePage
+
+from .models import PortalGroup, PortalSettings, validate_domain
+from .validators import normalize_hostname
 
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
 # Global rights: the admin, and submitting pages for translation (wagtail-localize; which pages
@@ -18,6 +37,29 @@ EDITOR_SETTINGS_PERMISSIONS = (
     ("tenants", "change_portalsettings"),
     ("home", "change_footersettings"),
 )
+
+
+# Images and documents: editors add, edit and choose them in their portal's collection only
+# (Wagtail lists an image or a document to whoever holds a right on its collection).
+EDITOR_COLLECTION_PERMISSIONS = (
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "change_document"),
+    ("wagtaildocs", "choose_document"),
+)
+MODERATOR_PERMISSIONS = (
+    ("wagtailadmin", "access_admin"),
+    ("organisations", "view_organisation"),
+    ("organisations", "change_organisation"),
+    ("missions", "view_mission"),
+    ("missions", "change_mission"),
+)
+
+
+def permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
 def editors_group_name(site: Site) -> str:
@@ -44,13 +86,22 @@ def editors_group(site: Site) -> Group:
     return portal_group(site, PortalGroup.Role.EDITORS, editors_group_name(site))
 
 
+def moderators_group_name(site: Site) -> str:
+    return f"Modérateurs · {site.site_name or site.hostname}"
+
+
+def ensure_moderators_group(site: Site) -> Group:
+    """The group that moderates this portal's organisations and missions (organisations.services
+    checks membership by site id)."""
+    group = portal_group(site, PortalGroup.Role.MODERATORS, moderators_group_name(site))
+    group.permissions.add(*(permission(*pair) for pair in MODERATOR_PERMISSIONS))
+    return group
+
+
 def ensure_editors_group(site: Site) -> Group:
     """The group whose page permissions cover this site's tree (all its languages) only."""
     group = editors_group(site)
-    for app_label, codename in EDITOR_GLOBAL_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    group.permissions.add(*(permission(*pair) for pair in EDITOR_GLOBAL_PERMISSIONS))
     roots = site.root_page.get_translations(inclusive=True)
     for root in roots:
         for codename in EDITOR_PAGE_PERMISSIONS:
@@ -69,7 +120,61 @@ def ensure_editors_group(site: Site) -> Group:
             site=site,
             permission=Permission.objects.get(content_type__app_label=app_label, codename=codename),
         )
+    collection = ensure_collection(site)
+    for pair in EDITOR_COLLECTION_PERMISSIONS:
+        GroupCollectionPermission.objects.get_or_create(
+            group=group, collection=collection, permission=permission(*pair)
+        )
     return group
+
+
+def ensure_collection(site: Site) -> Collection:
+    """The portal's own collection (under Wagtail's root one), found through its settings row:
+    a renamed collection, or another one of the same name, changes nothing."""
+    portal = PortalSettings.for_site(site)
+    if portal.collection_id is not None:
+        return portal.collection
+    collection = Collection.get_first_root_node().add_child(name=site.site_name or site.hostname)
+    PortalSettings.objects.filter(pk=portal.pk).update(collection=collection)
+    portal.collection = collection
+    return collection
+
+
+def content_locales() -> list[Locale]:
+    """The content languages' locales, French (settings.LANGUAGE_CODE) first, made if missing."""
+    codes = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
+    codes.sort(key=lambda code: code != settings.LANGUAGE_CODE)
+    return [Locale.objects.get_or_create(language_code=code)[0] for code in codes]
+
+
+def ensure_root_translations(site: Site) -> list[Page]:
+    """The site's root page in every content language: a missing one is copied from the root
+    (published if the root is), as wagtail-localize's translations of it later update."""
+    root = site.root_page.specific
+    roots = [root]
+    for locale in content_locales():
+        if locale.pk == root.locale_id:
+            continue
+        translated = root.get_translation_or_none(locale)
+        if translated is None:
+            translated = root.copy_for_translation(locale)
+            if root.live:
+                translated.specific.save_revision().publish()
+        roots.append(translated)
+    return roots
+
+
+@transaction.atomic
+def set_up_portal(site: Site) -> Site:
+    """Everything a Site needs to be a portal; idempotent, so any path may call it again."""
+    portal = PortalSettings.for_site(site)  # creates the row with defaults
+    if not portal.public_domain:
+        PortalSettings.objects.filter(pk=portal.pk).update(public_domain=site.hostname)
+    if site.root_page.depth > 1:  # Wagtail's root node has no translations
+        ensure_root_translations(site)
+    ensure_editors_group(site)
+    ensure_moderators_group(site)
+    return site
 
 
 def ensure_portal(
@@ -85,11 +190,73 @@ def ensure_portal(
             "is_default_site": is_default,
         },
     )
-    portal = PortalSettings.for_site(site)  # creates the row with defaults
-    if not portal.public_domain:
-        PortalSettings.objects.filter(pk=portal.pk).update(public_domain=site.hostname)
-    ensure_editors_group(site)
-    return site
+    return set_up_portal(site)
+
+
+def free_root_slug(text: str) -> str:
+    """A slug no page directly under Wagtail's root holds yet, in any language."""
+    base = slugify(text) or "portail"
+    taken = set(Page.get_first_root_node().get_children().values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def paired_pages(source: Page, copy: Page):
+    """(source page, its copy) down two trees Wagtail copied: children keep their order."""
+    yield source, copy
+    for pair in zip(source.get_children(), copy.get_children(), strict=True):
+        yield from paired_pages(*pair)
+
+
+def copy_tree(source: Site, *, name: str, slug: str) -> Page:
+    """A copy of `source`'s pages in every language under Wagtail's root, kept as
+    translations of each other: each copied page in another language carries the translation
+    key of the copy of its French page (Wagtail gives every copy a new key)."""
+    french_root = source.root_page.specific
+    pages_root = Page.get_first_root_node()
+    copy = french_root.copy(
+        recursive=True, to=pages_root, update_attrs={"slug": slug, "title": name}
+    )
+    copied_key = {  # source French page's key -> its copy's key
+        page.translation_key: page_copy.translation_key
+        for page, page_copy in paired_pages(french_root, copy)
+    }
+    for translated_root in french_root.get_translations():
+        language = translated_root.locale.language_code
+        translated_copy = translated_root.specific.copy(
+            recursive=True,
+            to=pages_root,
+            update_attrs={"slug": free_root_slug(f"{slug}-{language}"), "title": name},
+        )
+        for page, page_copy in paired_pages(translated_root, translated_copy):
+            key = copied_key.get(page.translation_key)
+            if key is not None:
+                Page.objects.filter(pk=page_copy.pk).update(translation_key=key)
+    return copy
+
+
+@transaction.atomic
+def create_portal(
+    *, hostname: str, name: str, copy_from: Site | None = None, port: int = 80
+) -> Site:
+    """A new portal on `hostname` (checked as a domain move is: PORTAL_DOMAINS, and no other
+    portal's), its root pages new or copied from another portal, then set up."""
+    hostname = normalize_hostname(hostname)
+    validate_domain(Site(hostname=""), hostname)
+    slug = free_root_slug(name)
+    if copy_from is not None:
+        root = copy_tree(copy_from, name=name, slug=slug)
+    else:
+        french = content_locales()[0]
+        root = Page.get_first_root_node().add_child(
+            instance=HomePage(title=name, slug=slug, locale=french)
+        )
+        root.save_revision().publish()
+    site = Site.objects.create(hostname=hostname, port=port, site_name=name, root_page=root)
+    return set_up_portal(site)
 
 
 def public_base_url(site: Site) -> str:

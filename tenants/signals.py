@@ -11,6 +11,7 @@ from portal.purge import purge_site
 
 from . import hosts
 from .models import PortalSettings, SiteAlias, SwitchChange
+from .portals import set_up_portal
 from .switches import switch_domain, switch_source
 
 
@@ -33,6 +34,14 @@ def invalidate_host_map(sender, instance, **kwargs):
     if kwargs.get("signal") is post_save or sender is SiteAlias:
         former = getattr(instance, "_former_hostname", None) if sender is Site else None
         purge_site(site, former_hostnames=(former,) if former and former != site.hostname else ())
+
+
+@receiver(post_save, sender=Site)
+def site_added(sender, instance, created, raw=False, **kwargs):
+    """A Site added in Wagtail's admin (or anywhere) becomes a portal: settings row, root page
+    in every language, editors and moderators groups, collection (tenants.portals)."""
+    if created and not raw:
+        set_up_portal(instance)
 
 
 @receiver(post_save, sender=PortalSettings)
