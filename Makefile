@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-browser install lint lock migrations-check bench prodlike clean
+.PHONY: demo test test-browser install lint lock migrations-check bench prodlike clean rehearsal
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles tests/browser/node_modules tests/browser/screenshots
+
+## The launch rehearsal (bench/rehearsal/): day -2 of March 2020 on the production topology,
+## with faults, invariants and a report in bench/results/rehearsal/. QUICK=1: small data, < 5 min.
+rehearsal: install
+	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx)
+	$(PY) -m bench.rehearsal.run $(if $(QUICK),--quick)
