@@ -3,7 +3,7 @@ translation requests inside the editor's portal."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseBadRequest, HttpResponsePermanentRedirect
 from django.http.request import split_domain_port
 from wagtail.models import Page, Site
@@ -69,7 +69,7 @@ def _site(site_id: int) -> Site:
     if cached is None or cached[0] != generation:
         try:
             values = list(Site.objects.filter(pk=site_id).values_list(*FIELDS).get())
-        except DatabaseError:
+        except (OperationalError, InterfaceError):
             if cached is None:
                 raise
             # PostgreSQL away: the row as last read. A page needs the database anyway, but a

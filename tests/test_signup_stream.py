@@ -254,3 +254,17 @@ def _data(email):
         "postal_code": "69007",
         "birth_date": "1980-01-01",
     }
+
+
+def test_the_admin_home_warns_superusers_when_signups_lag(
+    admin_client, client, demo, stream, settings
+):
+    post(client, VALID)
+    page = admin_client.get("/admin/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert "Signups waiting to be written" in page.text and "Up to date." in page.text
+    settings.SIGNUP_STREAM_MAX_LAG = 0.01
+    time.sleep(0.02)
+    page = admin_client.get("/admin/", HTTP_HOST="localhost")
+    assert "Behind: the oldest signup has waited" in page.text
+    assert "1 signup in the stream" in page.text

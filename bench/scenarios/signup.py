@@ -1,5 +1,6 @@
 """signup: POST /api/v1/signup with wrk against gunicorn (production settings, 2 sync workers),
-next to GET /_ping in the same processes; plus the in-process view of bench/profile_signup.py.
+next to GET /_ping in the same processes; plus the in-process view of bench/profile_signup.py;
+then the same with the signup stream on and its consumer running (bench/signup_stream.py).
 Any non-202 or socket error makes the run invalid."""
 
 import json
@@ -12,6 +13,7 @@ import psycopg
 import redis
 import requests
 
+from bench import signup_stream
 from bench.harness import (
     DATABASE_URL,
     REDIS_URL,
@@ -150,6 +152,7 @@ def run(args) -> dict:
         runs["no_recycle"] = measure_server(
             "signup-norecycle", nonce + "n", seconds, warmup, ["--max-requests", "0"]
         )
+    stream = signup_stream.measure(nonce, seconds, warmup, min(seconds, 20))
     left = broker.llen("celery")
     broker.flushdb()
     main = runs["production"]
@@ -161,9 +164,11 @@ def run(args) -> dict:
         main["cpu_s_per_worker_boot_estimate"] = round(
             extra * ref["requests"] / ref["worker_boots"] / 1000, 2
         )
+    problems = [p for run in runs.values() for p in run["problems"]] + stream["problems"]
     return {
-        "valid": not any(run["problems"] for run in runs.values()),
-        "problems": [p for run in runs.values() for p in run["problems"]],
+        "valid": not problems,
+        "problems": problems,
+        "stream": stream,
         "reference_req_per_s": ref["req_per_s"],
         "signups_per_s": sig["req_per_s"],
         "ratio": main["ratio"],
@@ -204,6 +209,7 @@ def summary(r: dict) -> str:
         f"p95 {rl['p95']} ms); ratio x{r['ratio']} (target x{r['target_ratio']}); "
         f"{r['queries_per_signup']} SQL queries per signup"
     ]
+    lines.append(signup_stream.summary(r["stream"]))
     if "no_recycle" in r["runs"]:
         n = r["runs"]["no_recycle"]
         boots = r["runs"]["production"]["reference_ping"]["worker_boots"]
