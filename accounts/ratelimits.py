@@ -126,6 +126,18 @@ def check_organisation_creation(request) -> Limited | None:
     )
 
 
+def check_mission_report(request, mission_id: int) -> Limited | None:
+    """A visitor's reports of missions: per IP, and a tighter one per IP on one mission (a
+    report is anonymous, so the IP is all there is to key on)."""
+    ip = client_key(request)
+    return check(request, "mission-report-ip", settings.MISSION_REPORT_RATE_PER_IP, ip) or check(
+        request,
+        "mission-report-mission-ip",
+        settings.MISSION_REPORT_RATE_PER_MISSION_IP,
+        f"{mission_id}|{ip}",
+    )
+
+
 # --- Password sign-in -------------------------------------------------------------------------
 
 

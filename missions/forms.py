@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from moderation.models import Report
 from portal.forms import DsfrForm
 
 from .models import Application
@@ -15,4 +16,20 @@ class ApplicationForm(DsfrForm, forms.Form):
         max_length=Application._meta.get_field("message").max_length,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class ReportForm(DsfrForm, forms.Form):
+    """A visitor reports a mission to the portal's moderators (no account needed)."""
+
+    reason = forms.ChoiceField(
+        label=_("What is wrong with this mission?"),
+        choices=[("", _("Choose a reason")), *Report.Reason.choices],
+    )
+    message = forms.CharField(
+        label=_("Details (optional)"),
+        help_text=_("Only the moderators read it."),
+        max_length=Report._meta.get_field("message").max_length,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

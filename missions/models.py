@@ -83,6 +83,7 @@ class Mission(index.Indexed, models.Model):
         REFUSED = "refused", _("Refused")
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
+        SUSPENDED = "suspended", _("Suspended")
 
     class Audience(models.TextChoices):
         ALL = "all", _("Everyone")

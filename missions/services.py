@@ -13,13 +13,14 @@ from wagtail.models import Site
 
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
+from moderation import history
 from organisations.services import email_team, notify_decision, role_for
 from portal import languages
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER
 
 from .models import Application, Favourite, Mission
-from .states import APPLICATION, DECISIONS, MISSION
+from .states import APPLICATION, MISSION, NOTIFIED
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,14 @@ class ApplicationRefused(Exception):
 @transaction.atomic
 def move_mission(mission: Mission, target: str, user=None, reason: str = "") -> Mission:
     mission = Mission.objects.select_for_update().get(pk=mission.pk)
-    role = SYSTEM if user is None else (role_for(user, mission.organisation) or "")
+    role = SYSTEM if user is None else (role_for(user, mission.organisation, mission) or "")
     MISSION.check(mission.status, target, role)
+    history.record(mission, mission.status, target, user, reason)
     mission.status = target
     if target == Mission.Status.REFUSED:
         mission.refusal_reason = reason
     mission.save(update_fields=["status", "refusal_reason", "updated_at"])
-    if target in DECISIONS and role == MODERATOR:
+    if target in NOTIFIED and role == MODERATOR:
         notify_decision(
             mission.organisation,
             mission,
@@ -145,6 +147,7 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         content_changed = sites_changed or bool(MODERATED_FIELDS.intersection(fields))
         if current.status == Mission.Status.VALIDATED and content_changed:
             MISSION.check(current.status, Mission.Status.SUBMITTED, SYSTEM)
+            history.record(current, current.status, Mission.Status.SUBMITTED, user)
             current.status = Mission.Status.SUBMITTED
             fields.append("status")
         current.save(update_fields=[*fields, "updated_at"])
@@ -153,6 +156,7 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         if current.places > old_places:
             promote(current)
     if submit and MISSION.allowed(current.status, Mission.Status.SUBMITTED, MANAGER):
+        history.record(current, current.status, Mission.Status.SUBMITTED, user)
         current.status = Mission.Status.SUBMITTED
         current.save(update_fields=["status", "updated_at"])
     return current

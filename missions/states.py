@@ -6,6 +6,8 @@ M, A = Mission.Status, Application.Status
 
 # What a moderator decides about a submitted mission (the team is emailed).
 DECISIONS = (M.VALIDATED, M.REFUSED)
+# What a moderator does that the team is told of, with the reason.
+NOTIFIED = (*DECISIONS, M.SUSPENDED)
 
 MISSION = Workflow(
     "mission",
@@ -20,6 +22,11 @@ MISSION = Workflow(
         (M.DRAFT, M.CANCELLED): {MANAGER},
         (M.SUBMITTED, M.CANCELLED): {MANAGER, MODERATOR},
         (M.VALIDATED, M.CANCELLED): {MANAGER, MODERATOR},
+        # A reported mission taken off the portal; back once corrected and moderated again.
+        (M.VALIDATED, M.SUSPENDED): {MODERATOR},
+        (M.SUSPENDED, M.VALIDATED): {MODERATOR},
+        (M.SUSPENDED, M.SUBMITTED): {MANAGER},
+        (M.SUSPENDED, M.CANCELLED): {MANAGER, MODERATOR},
     },
 )
 

@@ -18,10 +18,13 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts import ratelimits
+from moderation import reports
 from portal.cache import public_cache
+from portal.csrf import same_origin_or_token
 
 from . import services
-from .forms import ApplicationForm
+from .forms import ApplicationForm, ReportForm
 from .html import clean_description
 from .models import Application, Mission
 
@@ -56,6 +59,7 @@ def mission(request, pk, slug=None):
             "share": share_links(canonical, found.title),
             "map_url": map_url(found),
             "structured_data": job_posting(found, canonical, root),
+            "report_form": ReportForm(auto_id="report_%s"),
         },
     )
 
@@ -208,3 +212,32 @@ def apply(request, pk):
     if request.method == "POST":
         status = REFUSAL_STATUS.get(blocked, 400)
     return TemplateResponse(request, "missions/apply.html", context, status=status)
+
+
+# --- Reporting ------------------------------------------------------------------------------
+
+
+@never_cache
+@same_origin_or_token
+def report(request, pk):
+    """A visitor reports the mission to the moderators. The cached mission page posts here
+    without a token or a session (portal.csrf: the browser's Origin vouches); this page, not
+    cached, draws the form again with its errors, or thanks once sent."""
+    found = public_mission(request, pk)
+    here = reverse("mission_report", kwargs={"pk": found.pk})
+    context = {"mission": found}
+    if request.method != "POST" and request.GET.get("sent") == "1":
+        return TemplateResponse(request, "missions/report_done.html", context)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        # Only a valid report counts: a mistyped one writes nothing.
+        if form.is_valid() and not ratelimits.refused(
+            form, ratelimits.check_mission_report(request, found.pk)
+        ):
+            reports.report(found, form.cleaned_data["reason"], form.cleaned_data["message"])
+            return redirect(f"{here}?sent=1")
+    context["form"] = form
+    response = TemplateResponse(
+        request, "missions/report.html", context, status=400 if request.method == "POST" else 200
+    )
+    return ratelimits.answer(response, form)

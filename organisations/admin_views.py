@@ -24,6 +24,7 @@ from missions import services as mission_services
 from missions.models import Application, Mission
 from missions.states import DECISIONS as MISSION_DECISIONS
 from missions.states import MISSION
+from moderation import history, scope
 from portal.workflow import MODERATOR, TransitionNotAllowed
 
 from . import services
@@ -62,19 +63,32 @@ class ReasonForm(forms.Form):
         return data
 
 
-def queue_queryset(model, site_field: str, user):
-    """What a moderator may see at all: the items of the portals they moderate. Every queue
-    view (list, inspect, moderate) starts from here, so another portal's item is a 404."""
-    sites = moderated_sites(user)
-    return model._default_manager.filter(**{f"{site_field}__in": sites}).distinct()
+def queue_queryset(model, user):
+    """What a moderator may see at all: the items of the portals they moderate, and of their
+    départements only where they are a referent (moderation.scope). Every queue view (list,
+    inspect, moderate, notes) and count starts from here, so anything else is a 404."""
+    return scope.visible(model._default_manager.all(), user)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Private note"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Read by moderators only, never by the organisation."),
+    )
+
+
+def moderators_context(obj) -> dict:
+    """What moderators alone read about `obj`: its states' history and their notes."""
+    return {"history": history.history(obj), "notes": history.notes(obj)}
 
 
 class QueueIndexView(generic.IndexView):
-    site_field = "site"
     waiting = ()
 
     def get_base_queryset(self):
-        scoped = queue_queryset(self.model, self.site_field, self.request.user)
+        scoped = queue_queryset(self.model, self.request.user)
         return super().get_base_queryset().filter(pk__in=scoped.values("pk"))
 
     def get_list_more_buttons(self, instance):
@@ -86,11 +100,19 @@ class QueueIndexView(generic.IndexView):
 
 
 class QueueInspectView(generic.InspectView):
-    site_field = "site"
+    template_name = "organisations/admin/inspect.html"
 
     def get_object(self, queryset=None):
-        scoped = queue_queryset(self.model, self.site_field, self.request.user)
-        return get_object_or_404(scoped, pk=self.pk)
+        return get_object_or_404(queue_queryset(self.model, self.request.user), pk=self.pk)
+
+    def get_context_data(self, **kwargs):
+        name = self.model._meta.model_name
+        return super().get_context_data(
+            **moderators_context(self.object),
+            note_form=NoteForm(),
+            note_url=reverse(f"{name}_queue:note", args=[self.object.pk]),
+            **kwargs,
+        )
 
 
 class QueueViewSet(ModelViewSet):
@@ -101,7 +123,6 @@ class QueueViewSet(ModelViewSet):
     inspect_view_enabled = True
     index_view_class = QueueIndexView
     inspect_view_class = QueueInspectView
-    site_field = "site"
     list_filter = ["status"]
     form_fields = ["status"]  # unused: no add or edit view
 
@@ -112,26 +133,38 @@ class QueueViewSet(ModelViewSet):
 
     def get_index_view_kwargs(self, **kwargs):
         return super().get_index_view_kwargs(
-            add_url_name=None,
-            edit_url_name=None,
-            site_field=self.site_field,
-            waiting=self.waiting(),
-            **kwargs,
+            add_url_name=None, edit_url_name=None, waiting=self.waiting(), **kwargs
         )
 
     def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(
-            edit_url_name=None, site_field=self.site_field, **kwargs
-        )
+        return super().get_inspect_view_kwargs(edit_url_name=None, **kwargs)
 
     def get_urlpatterns(self):
         keep = {"index", "index_results", "inspect"}
         return [p for p in super().get_urlpatterns() if p.name in keep] + [
-            path("moderate/<int:pk>/", self.moderate_view, name="moderate")
+            path("moderate/<int:pk>/", self.moderate_view, name="moderate"),
+            path("note/<int:pk>/", self.note_view, name="note"),
         ]
 
     def scoped(self, request, pk):
-        return get_object_or_404(queue_queryset(self.model, self.site_field, request.user), pk=pk)
+        return get_object_or_404(queue_queryset(self.model, request.user), pk=pk)
+
+    def note_view(self, request, pk):
+        """A private note on an item of this moderator's queue (POST only)."""
+        obj = self.scoped(request, pk)  # another portal's or département's item: 404
+        if request.method != "POST":
+            return redirect(self.get_url_name("inspect"), pk)
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            history.add_note(obj, request.user, form.cleaned_data["text"])
+            messages.success(request, _("Note saved."))
+            return redirect(self.get_url_name("inspect"), pk)
+        return TemplateResponse(
+            request,
+            "organisations/admin/inspect.html",
+            {**moderators_context(obj), "object": obj, "note_form": form, "note_url": request.path},
+            status=400,
+        )
 
     def moderate_view(self, request, pk):
         obj = self.scoped(request, pk)  # another tenant's item: 404
@@ -153,7 +186,12 @@ class QueueViewSet(ModelViewSet):
         return TemplateResponse(
             request,
             "organisations/admin/moderate.html",
-            {"object": obj, "form": form, "index_url": reverse(self.get_url_name("index"))},
+            {
+                **moderators_context(obj),
+                "object": obj,
+                "form": form,
+                "index_url": reverse(self.get_url_name("index")),
+            },
             status=400 if request.method == "POST" else 200,
         )
 
@@ -186,7 +224,6 @@ class MissionQueue(QueueViewSet):
     menu_label = gettext_lazy("Missions")
     menu_order = 211
     workflow, decisions = MISSION, MISSION_DECISIONS
-    site_field = "organisation__site"
     search_fields = ["title", "city"]
     list_display = [
         "title",
@@ -228,12 +265,13 @@ class ModerationPanel(Component):
         days = [(since + timedelta(days=i)).date() for i in range(14)]
         peak = max([*signups.values(), *applications.values(), 1])
         return {
-            "organisations": Organisation.objects.filter(
-                site__in=sites, status__in=OrganisationQueue.waiting()
-            ).count(),
-            "missions": Mission.objects.filter(
-                organisation__site__in=sites, status__in=MissionQueue.waiting()
-            ).count(),
+            # A referent's counts are their départements' (the queue's own scope).
+            "organisations": queue_queryset(Organisation, self.request.user)
+            .filter(status__in=OrganisationQueue.waiting())
+            .count(),
+            "missions": queue_queryset(Mission, self.request.user)
+            .filter(status__in=MissionQueue.waiting())
+            .count(),
             "rows": [(day, signups.get(day, 0), applications.get(day, 0)) for day in days],
             "peak": peak,
         }

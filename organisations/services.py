@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from wagtail.models import Site
 
 from emails.outbox import queue_email
+from moderation import history, scope
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR
 from tenants.models import PortalGroup
@@ -31,8 +32,10 @@ def is_moderator(user, site: Site) -> bool:
     ).exists()
 
 
-def role_for(user, organisation: Organisation) -> str | None:
-    if is_moderator(user, organisation.site):
+def role_for(user, organisation: Organisation, subject=None) -> str | None:
+    """The role `user` plays on `organisation`, or on `subject` (one of its missions): a
+    moderator of a département referent only on their départements' objects."""
+    if is_moderator(user, organisation.site) and scope.covers(user, subject or organisation):
         return MODERATOR
     if user.is_authenticated and organisation.memberships.filter(user=user).exists():
         return MANAGER
@@ -88,6 +91,7 @@ def notify_decision(organisation, subject, kind: str, reason: str, changed_at, /
 def move(organisation: Organisation, target: str, user, reason: str = "") -> Organisation:
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     ORGANISATION.check(organisation.status, target, role_for(user, organisation) or "")
+    history.record(organisation, organisation.status, target, user, reason)
     organisation.status = target
     organisation.status_changed_at = timezone.now()
     if target == Organisation.Status.REFUSED:

@@ -60,6 +60,7 @@ urlpatterns += i18n_patterns(
     path("missions/<int:pk>/", mission_views.mission, name="mission"),
     path("missions/<int:pk>-<slug:slug>/", mission_views.mission, name="mission_slug"),
     path("missions/<int:pk>/candidater/", mission_views.apply, name="mission_apply"),
+    path("missions/<int:pk>/signaler/", mission_views.report, name="mission_report"),
     path("organisations/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),

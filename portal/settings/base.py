@@ -8,6 +8,7 @@ sessions, eager Celery, console email, so `make demo` needs nothing but Python.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "home",
     "organisations",
     "missions",
+    "moderation",
     "search",
     "emails",
     # Wagtail
@@ -213,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
     "close-ended-missions": {"task": "missions.tasks.close_ended_missions", "schedule": 3600.0},
     "mission-reminders": {"task": "missions.tasks.send_reminders", "schedule": 6 * 3600.0},
     "mission-followups": {"task": "missions.tasks.send_followups", "schedule": 6 * 3600.0},
+    # Daily digests, in the morning (each keyed by its day: an extra run sends nothing twice).
+    "moderator-digests": {
+        "task": "moderation.tasks.send_moderator_digests",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "purge-old-emails": {"task": "emails.tasks.purge_old_emails", "schedule": 24 * 3600.0},
     "sweep-outbox": {
         "task": "emails.tasks.sweep_outbox",
@@ -279,6 +286,9 @@ SIGNIN_LINK_RATE_PER_EMAIL = env("SIGNIN_LINK_RATE_PER_EMAIL", default="20/h")
 USER_EMAIL_RATE_PER_USER = env("USER_EMAIL_RATE_PER_USER", default="10/h")
 USER_EMAIL_RATE_PER_TARGET = env("USER_EMAIL_RATE_PER_TARGET", default="3/h")
 ORGANISATION_CREATE_RATE_PER_USER = env("ORGANISATION_CREATE_RATE_PER_USER", default="5/d")
+# Visitors' reports of missions: per IP, and per IP on one mission.
+MISSION_REPORT_RATE_PER_IP = env("MISSION_REPORT_RATE_PER_IP", default="10/h")
+MISSION_REPORT_RATE_PER_MISSION_IP = env("MISSION_REPORT_RATE_PER_MISSION_IP", default="2/d")
 # Password sign-in (public and admin): attempts per IP, failures per account from one IP and
 # from everywhere; second-factor codes per account.
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="20/m")
