@@ -95,6 +95,11 @@ def test_environment_selects_the_real_stack():
         {},  # both default to REDIS_URL
         {"SESSION_REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": "redis://s:6379/1"},
         {"SESSION_REDIS_URL": "redis://s:6379/0", "CELERY_BROKER_URL": "redis://127.0.0.1/2"},
+        {
+            "SESSION_REDIS_URL": "redis://s:6379/0",
+            "CELERY_BROKER_URL": "redis://s:6379/1",
+            "SIGNUP_STREAM_URL": "redis://127.0.0.1:6379/4",
+        },
     ],
 )
 def test_production_refuses_sessions_or_broker_on_the_evicting_cache_redis(shared):

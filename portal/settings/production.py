@@ -30,6 +30,8 @@ REDIS_URL = required("REDIS_URL")
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# Accepted signups wait there until written (accounts/signup_stream.py): never evicted either.
+SIGNUP_STREAM_URL = env("SIGNUP_STREAM_URL", default=SESSION_REDIS_URL)
 ALLOW_SHARED_CACHE_REDIS = env.bool("ALLOW_SHARED_CACHE_REDIS", default=False)
 
 
@@ -43,6 +45,7 @@ def redis_server(url: str) -> tuple:
 for _name, _url in (
     ("SESSION_REDIS_URL", SESSION_REDIS_URL),
     ("CELERY_BROKER_URL", CELERY_BROKER_URL),
+    ("SIGNUP_STREAM_URL", SIGNUP_STREAM_URL),
 ):
     if (
         _url.startswith(("redis://", "rediss://", "unix://"))
