@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Site
+from wagtail.admin.panels import FieldPanel
+from wagtail.models import Locale, Site, TranslatableMixin
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
@@ -18,31 +19,55 @@ from organisations.models import Organisation
 from .html import clean_description
 
 
+def in_source_language() -> dict:
+    """Missions point to the taxonomy's rows in the default language, whose slugs the search
+    facets filter on; the translations of a domain or an activity only name it."""
+    return {"locale": Locale.get_default()}
+
+
 @register_snippet
-class Domain(models.Model):
-    """A field of action (food aid, health...), editable by staff in Wagtail."""
+class Domain(TranslatableMixin, models.Model):
+    """A field of action (food aid, health...), shared by every portal: a mission shows on
+    several and the search facets filter on its slug everywhere. Editors change its name and
+    translate it (wagtail-localize); the slug, kept by every translation, is the operators'."""
 
     name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField()
 
-    class Meta:
+    panels = [FieldPanel("name"), FieldPanel("slug", permission="missions.add_domain")]
+
+    class Meta(TranslatableMixin.Meta):
         verbose_name = _("domain")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "locale"], name="domain_slug_per_language")
+        ]
 
     def __str__(self):
         return self.name
 
 
 @register_snippet
-class Activity(models.Model):
+class Activity(TranslatableMixin, models.Model):
+    """What a volunteer does within a domain; shared and translated as domains are."""
+
     name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField()
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="activities")
 
-    class Meta:
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug", permission="missions.add_activity"),
+        FieldPanel("domain", permission="missions.add_activity"),
+    ]
+
+    class Meta(TranslatableMixin.Meta):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "locale"], name="activity_slug_per_language")
+        ]
 
     def __str__(self):
         return self.name
@@ -107,10 +132,20 @@ class Mission(index.Indexed, models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(_("description"), help_text=_("Basic HTML is kept."))
     domain = models.ForeignKey(
-        Domain, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("domain")
+        Domain,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to=in_source_language,
+        verbose_name=_("domain"),
     )
     activity = models.ForeignKey(
-        Activity, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("activity")
+        Activity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to=in_source_language,
+        verbose_name=_("activity"),
     )
     audience = models.CharField(
         _("audience"), max_length=10, choices=Audience.choices, default=Audience.ALL

@@ -162,10 +162,13 @@ def ensure_organisation(org: dict, site, domain):
 def ensure_taxonomies() -> dict:
     """The demo's domains by slug, with their activities."""
     domains = {}
+    french = content_locales()[0]  # the sources; translations keep their slug
     for slug, name, activities in TAXONOMY:
-        domain, _ = Domain.objects.get_or_create(slug=slug, defaults={"name": name})
+        domain, _ = Domain.objects.get_or_create(slug=slug, locale=french, defaults={"name": name})
         for a_slug, a_name in activities:
-            Activity.objects.get_or_create(slug=a_slug, defaults={"name": a_name, "domain": domain})
+            Activity.objects.get_or_create(
+                slug=a_slug, locale=french, defaults={"name": a_name, "domain": domain}
+            )
         domains[slug] = domain
     return domains
 

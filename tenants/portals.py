@@ -27,11 +27,15 @@ from .models import PortalGroup, PortalSettings, validate_domain
 from .validators import normalize_hostname
 
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
-# Global rights: the admin, and submitting pages for translation (wagtail-localize; which pages
-# is narrowed to those they may edit by tenants.middleware.TranslationScopeMiddleware).
+# Global rights: the admin, submitting pages for translation (wagtail-localize; which pages
+# is narrowed to those they may edit by tenants.middleware.TranslationScopeMiddleware), and
+# naming and translating the taxonomy every portal shares (missions.models.Domain, Activity:
+# not adding or removing them, nor changing their slugs, which the search facets filter on).
 EDITOR_GLOBAL_PERMISSIONS = (
     ("wagtailadmin", "access_admin"),
     ("wagtail_localize", "submit_translation"),
+    ("missions", "change_domain"),
+    ("missions", "change_activity"),
 )
 EDITOR_SETTINGS_PERMISSIONS = (
     ("tenants", "change_portalsettings"),
@@ -134,7 +138,9 @@ def ensure_collection(site: Site) -> Collection:
     portal = PortalSettings.for_site(site)
     if portal.collection_id is not None:
         return portal.collection
-    collection = Collection.get_first_root_node().add_child(name=site.site_name or site.hostname)
+    # Wagtail's migration makes the root collection; a flushed database (tests) has none.
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    collection = root.add_child(name=site.site_name or site.hostname)
     PortalSettings.objects.filter(pk=portal.pk).update(collection=collection)
     portal.collection = collection
     return collection
