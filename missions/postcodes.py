@@ -6,7 +6,7 @@
   leading zero spreadsheets drop ("1400" -> "01400") and answers None rather than raising.
 * ``coordinates`` reads the ``PostalCode`` table that ``load`` fills from a CSV file (the
   official "Base officielle des codes postaux", or the bundled ``SAMPLE``) that ``read``
-  parses.
+  parses; ``centre`` gives the middle of all the towns of a code, cached (mission search).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Avg
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import PostalCode
@@ -28,6 +30,7 @@ from missions.models import PostalCode
 SAMPLE = Path(__file__).resolve().parent / "data" / "postal_codes_sample.csv"
 
 _FORMAT = re.compile(r"\d{5}")
+CENTRE_TTL = 24 * 3600  # the table changes when ops load a new base: rarely
 _BATCH_SIZE = 5000
 
 
@@ -58,6 +61,26 @@ def coordinates(code: str) -> tuple[float, float] | None:
         .first()
     )
     return tuple(row) if row else None
+
+
+def centre(code: str) -> tuple[float, float] | None:
+    """The middle of the towns of a postal code, or None if unknown. Searches around a postal
+    code all start from this one point (one cache entry per code, whichever town is meant);
+    cached, so that a cached search around a postal code costs no database query."""
+    code = normalise(code)
+    if not code:
+        return None
+    key = f"postcodes:centre:{code}"
+    found = cache.get(key)  # a Redis outage is a miss
+    if found is None:
+        middle = PostalCode.objects.filter(code=code).aggregate(
+            latitude=Avg("latitude"), longitude=Avg("longitude")
+        )
+        if middle["latitude"] is None:
+            return None  # not cached: a code loaded later is found at once
+        found = (middle["latitude"], middle["longitude"])
+        cache.set(key, found, CENTRE_TTL)
+    return tuple(found)
 
 
 # --- Départements ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from missions import postcodes
 from missions.models import Mission
 from tenants.models import PortalSettings
 
-from . import index, taxonomy
+from . import index, statement, taxonomy
 
 PAGE_SIZE = 20
 MAX_RADIUS_KM = 200
@@ -35,6 +35,9 @@ MAX_PAGE = 500
 RESULTS_TTL = 60
 EARTH_KM = 6371.0
 SORTS = ("distance", "relevance", "date")
+RADII = (5, 10, 20, 50, 100, MAX_RADIUS_KM)  # the radii the page offers, in km
+RADIUS_STEPS = (1, 2, *RADII)  # a radius is searched as the next of these (the API's small too)
+GRID_DECIMALS = 2  # a point is searched around as rounded to 0.01° (1.1 km north-south)
 
 
 class InvalidSearch(Exception):
@@ -67,6 +70,12 @@ class Params:
         # The default order, or one this search cannot take, is no sort: one cache entry.
         if self.sort not in self.sorts()[1:]:
             self.sort = ""
+        # Nearby visitors share answers (and cache entries): the point snapped to a grid of
+        # about a kilometre (what the page's "Around me" sends already), the radius up to the
+        # next step (never fewer missions than asked for).
+        if self.has_place:
+            self.lat, self.lng = round(self.lat, GRID_DECIMALS), round(self.lng, GRID_DECIMALS)
+            self.radius_km = next((r for r in RADIUS_STEPS if r >= self.radius_km), self.radius_km)
 
     @property
     def has_place(self) -> bool:
@@ -86,9 +95,29 @@ class Params:
         return self.sort or self.sorts()[0]
 
     def key(self) -> str:
-        return hashlib.sha1(
-            json.dumps(asdict(self), default=str, sort_keys=True).encode()
-        ).hexdigest()
+        """The page's cache key: every parameter that changes the answer, normalised (see
+        `normalised`), so that nearby visitors share one entry."""
+        return digest(self.normalised())
+
+    def facets_key(self) -> str:
+        """The facet counts' cache key: the page's without the page number and the order,
+        which do not change them (page 2, or another sort, reuses the counts of page 1)."""
+        return digest({**self.normalised(), "page": None, "sort": None})
+
+    def normalised(self) -> dict:
+        """What the answer depends on: the text in lower case (the text search ignores case
+        and accents), no postal code (it only gave the point), no radius without a place;
+        the point and the radius were already snapped by __post_init__; the filters are
+        single values, sorted by name by `digest`."""
+        values = asdict(self)
+        values.update(q=self.q.lower(), postal_code="")
+        if not self.has_place:
+            values["radius_km"] = None
+        return values
+
+
+def digest(values: dict) -> str:
+    return hashlib.sha1(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
 
 
 class NumberField(forms.Field):
@@ -173,7 +202,7 @@ class SearchForm(forms.Form):
         error_messages={"invalid_choice": f"one of {', '.join(SORTS)}"},
     )
 
-    place = None  # (lat, lng) of the postal code, when it gives the place
+    place = None  # (lat, lng): the centre of the postal code, when it gives the place
 
     def clean_q(self):
         q = " ".join(self.cleaned_data["q"].split())
@@ -195,7 +224,7 @@ class SearchForm(forms.Form):
             raise ValidationError("a 5-digit postal code", code="invalid") from None
         has_place = None not in (self.cleaned_data.get("lat"), self.cleaned_data.get("lng"))
         if code and not has_place:
-            self.place = postcodes.coordinates(code)
+            self.place = postcodes.centre(code)
             if self.place is None:
                 raise ValidationError("unknown postal code", code="unknown")
         return code
@@ -351,23 +380,43 @@ class Results:
 
 
 def search(site, params: Params) -> Results:
-    key = f"search:missions:{index.version()}:{site.pk}:{params.key()}"
-    found = cache.get(key)  # a Redis outage is a miss (the cache alias ignores its errors)
-    if found is not None:
-        return Results(**{**found, "cached": True})
+    """The page of results and the facet counts, each cached (one Redis round trip for both):
+    the facets under a key without the page and the order, so paging and sorting reuse them.
+    A miss computes only what is missing, in one statement on PostgreSQL."""
+    prefix = f"search:missions:{index.version()}:{site.pk}"
+    page_key, facets_key = f"{prefix}:page:{params.key()}", f"{prefix}:facets:{params.facets_key()}"
+    cached = cache.get_many([page_key, facets_key])  # a Redis outage is a miss
+    page, counted = cached.get(page_key), cached.get(facets_key)
+    if page is not None and counted is not None:
+        return Results(**page, **counted, page=params.page, cached=True)
+    if PortalSettings.cached_for_site(site).degraded_mode:
+        # Cached results as usual; otherwise lighter: one page, no count, no facets.
+        cached = page is not None
+        if not cached:
+            page = {"results": answer(site, params, with_facets=False)[0]}
+        return Results(**page, count=None, page=params.page, degraded=True, cached=cached)
+    results, facet_counts = answer(site, params, page is None, counted is None)
+    fresh = {}
+    if page is None:
+        page = fresh[page_key] = {"results": results}
+    if counted is None:  # each result is remote or on site
+        counted = {"facets": facet_counts, "count": sum(facet_counts["remote"].values())}
+        fresh[facets_key] = counted
+    cache.set_many(fresh, RESULTS_TTL)
+    return Results(**page, **counted, page=params.page, cached=not fresh)
+
+
+def answer(site, params: Params, with_page=True, with_facets=True):
+    """(the page of results, the facet counts), each None when not asked for."""
+    if connection.vendor == "postgresql":
+        text_ids = None
+        if params.q and settings.MISSION_SEARCH_BACKEND != "postgres":
+            text_ids = text_matches(params.q)  # the text from Wagtail's backend, the rest in SQL
+        return statement.run(site, params, with_page, with_facets, text_ids)
+    # The embedded SQLite (make demo): the ORM query, twice.
     missions = queryset(site, params).select_related("organisation", "domain", "activity")
     start = (params.page - 1) * PAGE_SIZE
-    if PortalSettings.cached_for_site(site).degraded_mode:
-        # Lighter: one page, no count, no facets; never an error.
-        page = [serialize(m) for m in missions[start : start + PAGE_SIZE]]
-        return Results(results=page, count=None, page=params.page, degraded=True)
-    counts = facets(missions)
-    found = {
-        "results": [serialize(m) for m in missions[start : start + PAGE_SIZE]],
-        "count": sum(counts["remote"].values()),  # each result is remote or on site
-        "page": params.page,
-        "facets": counts,
-        "degraded": False,
-    }
-    cache.set(key, found, RESULTS_TTL)
-    return Results(**found)
+    return (
+        [serialize(m) for m in missions[start : start + PAGE_SIZE]] if with_page else None,
+        facets(missions) if with_facets else None,
+    )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
 
-from .missions import MAX_PAGE, MAX_RADIUS_KM, PAGE_SIZE, Params, Results, SearchForm
+from .missions import MAX_PAGE, PAGE_SIZE, RADII, Params, Results, SearchForm
 from .taxonomy import taxonomy
 
 FIELDS = list(SearchForm.base_fields)  # the parameters the URL keeps, in the form's order
@@ -23,7 +23,6 @@ FIELDS = list(SearchForm.base_fields)  # the parameters the URL keeps, in the fo
 CONTROLS = ["q", "postal_code", "radius_km", "domain", "activity", "remote", "audience"]
 CONTROLS += ["date_from", "date_to", "sort"]
 FILTERS = ("domain", "activity", "remote", "audience", "date_from", "date_to")
-RADII = (5, 10, 20, 50, 100, MAX_RADIUS_KM)
 SORT_LABELS = {
     "distance": _("Nearest first"),
     "relevance": _("Relevance"),

@@ -9,8 +9,17 @@ from django.db import connection
 from django.utils import timezone
 
 from missions.models import Activity, Domain, PostalCode
-from search import index
-from search.missions import InvalidSearch, Params, parse, queryset, search
+from search import index, statement
+from search.missions import (
+    PAGE_SIZE,
+    InvalidSearch,
+    Params,
+    facets,
+    parse,
+    queryset,
+    search,
+    serialize,
+)
 from tenants.switches import apply
 from tests import factories as make
 
@@ -102,12 +111,12 @@ def test_filters_and_facets(catalogue, demo):
     assert ids(search(site, parse({"audience": "young"}))) == [young.pk]
 
 
-def test_facets_and_count_take_one_query(catalogue, demo, django_assert_num_queries):
-    """Results, then one GROUP BY for the facets and the count; the domains and activities
-    the parameters name are checked against a cached list."""
+def test_results_facets_and_count_take_one_statement(catalogue, demo, django_assert_num_queries):
+    """The page, the facets (GROUPING SETS) and the count in one statement; the domains and
+    activities the parameters name are checked against a cached list."""
     site = demo["localhost"]
     search(site, parse({"domain": "sante-test"}))  # warms the portal settings and the list
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         found = search(site, parse({"domain": "sante-test", "activity": "visites-test", "q": "a"}))
     assert found.count == len(found.results)
 
@@ -214,7 +223,9 @@ def test_degraded_mode_serves_cache_then_a_lighter_query(catalogue, demo):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
-    """EXPLAIN over generated data: no sequential scan on missions for text + place."""
+    """EXPLAIN over generated data: no sequential scan on missions for text, place and text +
+    place; a place is looked up in the GiST index on (point, text) of search/migrations/0002,
+    with the words in the index when there are some."""
     call_command(
         "generate_dataset",
         missions=30000,
@@ -225,17 +236,24 @@ def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
     )
     site = demo["localhost"]
     searches = [
-        {"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"},
-        {"lat": "45.76", "lng": "4.84", "radius_km": "5"},
-        {"q": "soutien scolaire"},
+        (
+            {"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"},
+            "mission_place_text",
+        ),
+        ({"lat": "45.76", "lng": "4.84", "radius_km": "5"}, "mission_place_text"),
+        # Words alone: the GIN index, or the GiST one's text column (the planner's choice).
+        ({"q": "soutien scolaire"}, "mission_search|mission_place_text"),
     ]
-    for raw in searches:
-        sql, params = queryset(site, parse(raw)).query.sql_with_params()
+    for raw, index_name in searches:
+        sql, params = statement.statement(site, parse(raw))
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert not re.search(r"Seq Scan on missions_mission\s", plan), plan
-        assert "missions_mission" in plan
+        assert re.search(rf"Index Scan (using|on) ({index_name})\b", plan), plan
+        if "q" in raw and "lat" in raw:  # the words are checked in the index, not on the rows
+            condition = plan.split(index_name, 1)[1].split("Filter:", 1)[0]
+            assert "search_vector @@" in condition, plan
 
 
 def test_index_version_bumps(catalogue):
@@ -255,3 +273,76 @@ def test_text_search_can_move_to_a_wagtail_search_backend(catalogue, demo, setti
     near = search(site, parse({"q": "visites", "lat": "45.76", "lng": "4.84", "radius_km": "10"}))
     assert ids(near) == [catalogue["visites"].pk]
     assert catalogue["past"].pk not in ids(search(site, parse({"q": "collecte"})))
+
+
+def test_nearby_points_share_a_cache_entry(catalogue, demo):
+    """The point is snapped to a grid of about a kilometre: two visitors 300 m apart share
+    one answer, 5 km apart they do not."""
+    site = demo["localhost"]
+    here = {"q": "eleve", "lat": "45.7612", "lng": "4.8412", "radius_km": "10"}
+    near = {**here, "lat": "45.7639"}  # 300 m north
+    far = {**here, "lat": "45.8062"}  # 5 km north
+    assert parse(here).key() == parse(near).key() != parse(far).key()
+    first = search(site, parse(here))
+    assert not first.cached and ids(first) == [catalogue["eleves"].pk]
+    assert search(site, parse(near)).cached
+    assert not search(site, parse(far)).cached
+
+
+def test_radius_postal_code_case_and_page_are_normalised(catalogue, demo):
+    site = demo["localhost"]
+    # The radius goes up to the next step (the page's, and 1 and 2 km): 7 km is searched as 10.
+    around = {"lat": "45.76", "lng": "4.84"}
+    assert parse({**around, "radius_km": "7"}).radius_km == 10
+    assert parse({**around, "radius_km": "7"}).key() == parse({**around, "radius_km": "10"}).key()
+    assert parse({**around, "radius_km": "7"}).key() != parse({**around, "radius_km": "20"}).key()
+    # Without a place the radius changes nothing; the text search ignores case.
+    assert parse({"q": "Eleve", "radius_km": "50"}).key() == parse({"q": "eleve"}).key()
+    # A postal code is searched from the middle of its towns, as that point would be.
+    PostalCode.objects.create(code="13098", city="MARSEILLE A", latitude=43.29, longitude=5.37)
+    PostalCode.objects.create(code="13098", city="MARSEILLE B", latitude=43.31, longitude=5.39)
+    by_code = parse({"postal_code": "13098", "radius_km": "5"})
+    assert (by_code.lat, by_code.lng) == (43.3, 5.38)
+    assert by_code.key() == parse({"lat": "43.3", "lng": "5.38", "radius_km": "5"}).key()
+    assert ids(search(site, by_code)) == [catalogue["marseille"].pk]
+
+
+def test_facets_are_cached_apart_from_the_page(catalogue, demo, django_assert_num_queries):
+    """Another page or another order of the same search reuses its facet counts: only the
+    page is computed."""
+    site = demo["localhost"]
+    first = search(site, parse({"q": "populaire"}))
+    assert (
+        parse({"q": "populaire", "page": "2"}).facets_key()
+        == parse({"q": "populaire"}).facets_key()
+    )
+    with django_assert_num_queries(1):
+        by_date = search(site, parse({"q": "populaire", "sort": "date"}))
+    assert not by_date.cached
+    assert (by_date.facets, by_date.count) == (first.facets, first.count) and first.count == 4
+    assert sorted(ids(by_date)) == sorted(ids(first))
+    second = search(site, parse({"q": "populaire", "page": "2"}))
+    assert second.results == [] and second.count == 4
+
+
+def test_the_statement_answers_as_the_orm_query(catalogue, demo):
+    """PostgreSQL's one statement (search.statement) and the ORM query the embedded SQLite
+    runs give the same page and the same facets."""
+    site = demo["localhost"]
+    today = timezone.localdate()
+    searches = [
+        {},
+        {"q": "eleve"},
+        {"q": "populaire", "sort": "date"},
+        {"lat": "45.76", "lng": "4.84", "radius_km": "10"},
+        {"q": "populaire", "lat": "45.76", "lng": "4.84", "radius_km": "200", "sort": "relevance"},
+        {"remote": "true"},
+        {"domain": "sante-test", "activity": "visites-test", "audience": "all"},
+        {"date_from": str(today), "date_to": str(today + datetime.timedelta(days=400))},
+    ]
+    for raw in searches:
+        params = parse(raw)
+        page, counted = statement.run(site, params)
+        missions = queryset(site, params).select_related("organisation", "domain", "activity")
+        assert page == [serialize(m) for m in missions[:PAGE_SIZE]], raw
+        assert counted == facets(missions), raw
