@@ -162,6 +162,35 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
     return current
 
 
+# What a copy of a mission keeps: what the manager wrote, not its dates (a new occurrence has
+# its own), its state, its counts or its place in search.
+COPIED_FIELDS = tuple(name for name in EDITABLE_FIELDS if name not in ("start_date", "end_date"))
+
+
+@transaction.atomic
+def duplicate_mission(mission: Mission, organisation, user) -> Mission:
+    """A new draft from one of `organisation`'s missions (a manager's), to edit and submit:
+    moderated like any new mission. Its place (coordinates) comes along; nothing else."""
+    if not organisation.memberships.filter(user=user).exists() or (
+        mission.organisation_id != organisation.pk
+    ):
+        raise PermissionDenied
+    copy = Mission(
+        organisation=organisation,
+        status=Mission.Status.DRAFT,
+        latitude=mission.latitude,
+        longitude=mission.longitude,
+        geocode_status=mission.geocode_status,
+        geocoded_at=mission.geocoded_at,
+        **{name: getattr(mission, name) for name in COPIED_FIELDS},
+    )
+    copy.title = (_("%(title)s (copy)") % {"title": mission.title})[:200]
+    save_with_unique_slug(copy, copy.title, fallback="mission", max_length=150)
+    copy.sites.set(check_sites(organisation, mission.sites.all()))
+    history.record(copy, "", Mission.Status.DRAFT, user, f"copy of #{mission.pk}")
+    return copy
+
+
 def close_ended(today) -> int:
     closed = 0
     for mission in Mission.objects.filter(status=Mission.Status.VALIDATED, end_date__lt=today):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from . import reminders
 from .geocoding import GeocodingUnavailable, geocode_mission
 from .services import close_ended, follow_up, remind
 
@@ -38,3 +39,9 @@ def send_reminders() -> int:
 def send_followups() -> int:
     """The day after: "did it happen?" to accepted volunteers."""
     return follow_up(timezone.localdate() - timedelta(days=1))
+
+
+@shared_task(ignore_result=True)
+def send_team_digests() -> int:
+    """Daily: what waits for each organisation's team (missions.reminders)."""
+    return reminders.send()

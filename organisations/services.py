@@ -214,3 +214,34 @@ def revoke_invitation(organisation: Organisation, invitation_id: int, manager) -
     Invitation.objects.get(
         pk=invitation_id, organisation=organisation, accepted_at__isnull=True
     ).delete()
+
+
+@transaction.atomic
+def hand_over(organisation: Organisation, membership_id: int, manager) -> Membership:
+    """`manager` leaves the organisation to another member of its team, who becomes its
+    contact and is told by email. Under the organisation's row lock, like removals, so two
+    managers handing over to each other at the same instant leave one of them in charge."""
+    organisation = _locked_for(organisation, manager)
+    successor = organisation.memberships.select_related("user").get(pk=membership_id)
+    if successor.user_id == manager.pk:
+        raise LastManager  # handing over to oneself would leave nobody else in charge
+    organisation.memberships.filter(user=manager).delete()
+    organisation.contact_email = successor.user.email
+    organisation.save(update_fields=["contact_email"])
+    user = successor.user
+    with translation.override(user.language):
+        path = reverse("organisations:dashboard", args=[organisation.pk])
+    queue_email(
+        to=user.email,
+        template="handover",
+        idempotency_key=f"handover:{organisation.pk}:{manager.pk}:{user.pk}:{timezone.now():%s%f}",
+        site=organisation.site,
+        language=user.language,
+        context={
+            "first_name": user.first_name,
+            "organisation": organisation.name,
+            "previous": manager.get_full_name() or manager.email,
+            "action_path": path,
+        },
+    )
+    return successor

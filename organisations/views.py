@@ -19,6 +19,7 @@ from accounts import ratelimits
 from missions import services as mission_services
 from missions.models import Application, Mission
 from portal.workflow import MANAGER
+from tenants.models import PortalSettings
 
 from . import exports, services
 from .forms import (
@@ -52,6 +53,12 @@ def private(view):
     return never_cache(login_required(view))
 
 
+def heavy_views_off(request) -> bool:
+    """In degraded mode (PortalSettings) the dashboards' heavy views (exports, the
+    application counts) are off: the portal's load goes to volunteers' applications."""
+    return PortalSettings.cached_for_site(request.site).degraded_mode
+
+
 @private
 def home(request):
     organisations = Organisation.objects.filter(memberships__user=request.user)
@@ -75,17 +82,21 @@ def home(request):
 @private
 def dashboard(request, org_id):
     organisation = my_organisation(request, org_id)
-    missions = organisation.missions.annotate(
-        **{
-            status.value: Count("applications", filter=Q(applications__status=status))
-            for status in DASHBOARD_COUNTS
-        }
-    ).order_by("-created_at")
-    counters = dict(
-        Application.objects.filter(mission__organisation=organisation)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-    )
+    missions = organisation.missions.order_by("-created_at")
+    degraded = heavy_views_off(request)
+    counters = {}
+    if not degraded:
+        missions = missions.annotate(
+            **{
+                status.value: Count("applications", filter=Q(applications__status=status))
+                for status in DASHBOARD_COUNTS
+            }
+        )
+        counters = dict(
+            Application.objects.filter(mission__organisation=organisation)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
     return render(
         request,
         "organisations/dashboard.html",
@@ -93,6 +104,7 @@ def dashboard(request, org_id):
             "organisation": organisation,
             "missions": missions,
             "counters": counters,
+            "degraded": degraded,
             "can_submit": ORGANISATION.allowed(
                 organisation.status, Organisation.Status.SUBMITTED, MANAGER
             ),
@@ -147,6 +159,16 @@ def edit_mission(request, org_id, mission_id=None):
     )
 
 
+@private
+@require_POST
+def duplicate_mission(request, org_id, mission_id):
+    """A draft copy of the mission, opened for editing (dates to set, then submit)."""
+    organisation, mission = my_mission(request, org_id, mission_id)
+    copy = mission_services.duplicate_mission(mission, organisation, request.user)
+    messages.success(request, _("Mission copied as a draft: check it, set its dates, submit it."))
+    return redirect("organisations:edit_mission", org_id=org_id, mission_id=copy.pk)
+
+
 def applicants_queryset(mission, request):
     applications = mission.applications.select_related("volunteer").order_by("created_at")
     status = request.GET.get("status", "")
@@ -192,6 +214,7 @@ def applicants(request, org_id, mission_id):
             "organisation": organisation,
             "mission": mission,
             "applications": applicants_queryset(mission, request)[:500],
+            "degraded": heavy_views_off(request),
             "filters": ApplicantFilterForm(initial=request.GET.dict()),
             "decision": DecisionForm(mission=mission),
         },
@@ -203,6 +226,15 @@ def export_applicants(request, org_id, mission_id, fmt):
     organisation, mission = my_mission(request, org_id, mission_id)
     if fmt not in exports.FORMATS:
         raise Http404
+    if heavy_views_off(request):
+        response = render(
+            request,
+            "organisations/heavy_views_off.html",
+            {"organisation": organisation, "mission": mission},
+            status=503,
+        )
+        response["Retry-After"] = "600"
+        return response
     data, content_type = exports.applicants(applicants_queryset(mission, request), fmt)
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="candidatures-{mission.pk}.{fmt}"'
@@ -281,6 +313,13 @@ def _remove(request, organisation, pk):
     return _("Removed from the team.")
 
 
+def _hand_over(request, organisation, pk):
+    successor = services.hand_over(organisation, pk, request.user)
+    return _("%(name)s is now in charge of the organisation; you left its team.") % {
+        "name": successor.user.get_full_name() or successor.user.email
+    }
+
+
 def _resend(request, organisation, pk):
     """An email like an invitation: under the same limits, per manager and per address."""
 
@@ -306,5 +345,6 @@ def _revoke(request, organisation, pk):
 
 
 remove_member = team_action(_remove)
+hand_over = team_action(_hand_over)
 resend_invitation = team_action(_resend)
 revoke_invitation = team_action(_revoke)

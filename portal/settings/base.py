@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "moderation.tasks.send_moderator_digests",
         "schedule": crontab(hour=7, minute=30),
     },
+    "team-digests": {
+        "task": "missions.tasks.send_team_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "purge-old-emails": {"task": "emails.tasks.purge_old_emails", "schedule": 24 * 3600.0},
     "sweep-outbox": {
         "task": "emails.tasks.sweep_outbox",
