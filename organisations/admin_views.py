@@ -1,15 +1,10 @@
 """Moderation in the Wagtail admin: queues per tenant, approve or refuse with a reason."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
-from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.components import Component
@@ -19,9 +14,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 from wagtail.models import Site
 
-from accounts.models import User
+from dashboards import panels as dashboard_panels
 from missions import services as mission_services
-from missions.models import Application, Mission
+from missions.models import Mission
 from missions.states import DECISIONS as MISSION_DECISIONS
 from missions.states import MISSION
 from moderation import history, scope
@@ -238,32 +233,18 @@ class MissionQueue(QueueViewSet):
 
 
 class ModerationPanel(Component):
-    """Dashboard: what waits for moderation, and signups and applications per day."""
+    """Dashboard: what waits for moderation, and the last 30 days as charts (dashboards),
+    over the moderator's portals or, for a referent, their départements."""
 
     name = "moderation"
     order = 50
     template_name = "organisations/admin/panel.html"
+    media = dashboard_panels.MEDIA
 
     def __init__(self, request):
         self.request = request
 
     def get_context_data(self, parent_context=None):
-        sites = moderated_sites(self.request.user)
-        since = timezone.now() - timedelta(days=13)
-        signups = dict(
-            User.objects.filter(date_joined__gte=since, signup_site__in=sites)
-            .annotate(day=TruncDate("date_joined"))
-            .values_list("day")
-            .annotate(n=Count("pk"))
-        )
-        applications = dict(
-            Application.objects.filter(created_at__gte=since, mission__sites__in=sites)
-            .annotate(day=TruncDate("created_at"))
-            .values_list("day")
-            .annotate(n=Count("pk"))
-        )
-        days = [(since + timedelta(days=i)).date() for i in range(14)]
-        peak = max([*signups.values(), *applications.values(), 1])
         return {
             # A referent's counts are their départements' (the queue's own scope).
             "organisations": queue_queryset(Organisation, self.request.user)
@@ -272,6 +253,5 @@ class ModerationPanel(Component):
             "missions": queue_queryset(Mission, self.request.user)
             .filter(status__in=MissionQueue.waiting())
             .count(),
-            "rows": [(day, signups.get(day, 0), applications.get(day, 0)) for day in days],
-            "peak": peak,
+            "sections": dashboard_panels.moderator_sections(self.request.user),
         }

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "moderation",
     "search",
     "emails",
+    "dashboards",
     # Wagtail
     "wagtail_localize",
     "wagtail_localize.locales",
