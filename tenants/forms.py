@@ -1,7 +1,10 @@
-"""The portal settings form of the Wagtail admin."""
+"""The Wagtail admin's forms for portals: their settings, a new portal."""
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.models import Site
 
 
 class PortalSettingsForm(WagtailAdminModelForm):
@@ -19,3 +22,20 @@ class PortalSettingsForm(WagtailAdminModelForm):
             except ValidationError as exc:
                 self.add_error("public_domain", exc)
         return cleaned
+
+
+class NewPortalForm(forms.Form):
+    """What `create_portal` needs; the hostname is checked there (PORTAL_DOMAINS, free)."""
+
+    hostname = forms.CharField(
+        label=_("Hostname"),
+        max_length=255,
+        help_text=_("The portal's public hostname, on a domain the operators allow."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=255)
+    copy_from = forms.ModelChoiceField(
+        label=_("Copy the pages of"),
+        queryset=Site.objects.order_by("site_name", "hostname"),
+        required=False,
+        help_text=_("Its whole page tree, in French and English. Empty: new home pages."),
+    )

@@ -137,3 +137,37 @@ def test_set_up_is_idempotent_and_groups_follow_the_site_not_its_name(demo):
     assert PortalSettings.objects.get(site=site).collection == collection
     assert Collection.objects.filter(pk=collection.pk).count() == 1
     assert len(roots(site)) == 2
+
+
+def test_a_superuser_makes_a_whole_portal_from_the_admin(demo):
+    client = make.client_for(make.superuser())
+    form = client.get("/admin/portals/new/")
+    assert form.status_code == 200
+    assert 'name="copy_from"' in form.text
+    source = demo["covid19.localhost"]
+    response = client.post(
+        "/admin/portals/new/",
+        {"hostname": "depuis-admin.localhost", "name": "Depuis l'admin", "copy_from": source.pk},
+    )
+    assert response.status_code == 302
+    site = Site.objects.get(hostname="depuis-admin.localhost")
+    assert_is_a_portal(site)
+    source_pages = Page.objects.descendant_of(source.root_page, inclusive=True).count()
+    assert Page.objects.descendant_of(site.root_page, inclusive=True).count() == source_pages
+
+
+def test_the_admin_form_refuses_a_hostname_as_the_command_does(demo):
+    client = make.client_for(make.superuser())
+    sites = Site.objects.count()
+    response = client.post("/admin/portals/new/", {"hostname": "ailleurs.example.org", "name": "X"})
+    assert response.status_code == 200
+    assert "PORTAL_DOMAINS" in response.text
+    assert Site.objects.count() == sites
+
+
+def test_only_superusers_make_portals(demo):
+    client = make.client_for(make.editor(demo["localhost"]))
+    assert client.get("/admin/portals/new/").status_code == 403
+    response = client.post("/admin/portals/new/", {"hostname": "x.localhost", "name": "X"})
+    assert response.status_code == 403
+    assert not Site.objects.filter(hostname="x.localhost").exists()
