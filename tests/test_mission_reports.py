@@ -6,8 +6,9 @@ from django.test import override_settings
 from django.utils import translation
 
 from emails.models import OutboundEmail
+from missions import services as mission_services
 from missions.models import Mission
-from moderation import reports
+from moderation import history, reports
 from moderation.models import Report, StateChange
 from tests import factories as make
 from tests.factories import client_for
@@ -123,6 +124,13 @@ def test_a_moderator_suspends_a_reported_mission_in_one_click_and_the_team_is_to
     assert OutboundEmail.objects.filter(template="moderation").count() == 1
     # The team corrects it and submits it again; a moderator puts it back online.
     assert client_for(manager).get(f"/fr/espace-association/{org.pk}/").status_code == 200
+    mission.title = "Collecte de jouets (bénévole)"
+    mission_services.save_mission(mission, org, manager, changed=["title"], submit=True)
+    mission.refresh_from_db()
+    assert mission.status == Mission.Status.SUBMITTED
+    mission_services.move_mission(mission, Mission.Status.VALIDATED, moderator)
+    assert Mission.objects.public(demo["localhost"]).filter(pk=mission.pk).exists()
+    assert [c.to_status for c in history.history(mission)][:2] == ["validated", "submitted"]
 
 
 def test_a_moderators_own_words_reach_the_team_and_dismissing_keeps_the_mission(
