@@ -92,6 +92,8 @@ def plan_for(costs: dict, db_bytes: int = 0, redis_bytes: dict | None = None) ->
         total = {}
         for kind, rate in rates.items():
             for component, ms in costs[kind]["cpu_ms"].items():
+                if component not in COMPONENTS:  # the load generator, the fakes: outside
+                    continue
                 total[component] = total.get(component, 0.0) + rate * ms / 1000
         return {c: round(v, 2) for c, v in sorted(total.items())}
 

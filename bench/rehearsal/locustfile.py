@@ -166,9 +166,10 @@ class Pacer:
                 self.next_at = 0.0
                 gevent.sleep(0.2)
                 continue
-            slot = max(self.next_at, t)
-            if slot - t > 1.0:  # far behind schedule is not made up in a burst later
-                slot = t
+            slot = max(self.next_at, t)  # behind schedule: no burst to catch up
+            if slot - t > 1.0:  # enough users already hold the next second's slots
+                gevent.sleep(0.2)
+                continue
             self.next_at = slot + 1.0 / rate
             if slot > t:
                 gevent.sleep(slot - t)
@@ -181,7 +182,7 @@ PACERS = {kind: Pacer(kind) for kind in ("home", "miss", "search", "mission", "s
 # --- what is recorded --------------------------------------------------------------------------
 
 SECONDS: dict[tuple, list] = {}  # (second, name) -> [count, failures, 5xx, [ms...]]
-BAD: list = []  # (t, name, status) of every 5xx and connection error
+BAD: list = []  # (answer time, name, status) of every 5xx and connection error
 ACCEPTED: list = []  # addresses answered 202
 
 
@@ -204,7 +205,8 @@ def record(
         cell[1] += 1
     if status >= 500 or status == 0:
         cell[2] += 1
-        BAD.append((round(t, 3), name, status))
+        # When the answer came: a request queued behind a fault gets its 5xx once it starts.
+        BAD.append((round(t + response_time / 1000, 3), name, status))
     cell[3].append(round(response_time, 1))
     if name == "signup":
         step = step_of(t)

@@ -26,7 +26,7 @@ ERROR_LIMIT = 0.01
 
 
 def build(quick: bool) -> dict:
-    """The full run (about 16 minutes of load) or QUICK (about 3 minutes)."""
+    """The full run (about 15 minutes of load) or QUICK (under 3 minutes)."""
     if quick:
         data = {
             "organisations": 200,
@@ -34,12 +34,12 @@ def build(quick: bool) -> dict:
             "volunteers": 20_000,
             "applications": 40_000,
         }
-        calib, gap = 10, 4
+        calib, gap = 8, 3
         steps = [10, 20, 40, 80]
-        step_seconds = 12
-        fault_phase = 84
+        step_seconds = 10
+        fault_phase = 72
         brevo_down = 20
-        background = {"home": 80, "search": 4, "mission": 8, "apply": 2}
+        background = {"home": 80, "search": 3, "mission": 4, "apply": 2}
         flood = 200
     else:
         data = {
@@ -53,7 +53,7 @@ def build(quick: bool) -> dict:
         step_seconds = 40
         fault_phase = 330
         brevo_down = 60
-        background = {"home": 150, "search": 8, "mission": 15, "apply": 3}
+        background = {"home": 150, "search": 6, "mission": 8, "apply": 3}
         flood = 400
     phases = []
     t = 5  # the first seconds: idle baseline of every process
@@ -63,8 +63,8 @@ def build(quick: bool) -> dict:
     calibration = [
         ("calib_home", {"home": flood}),
         ("calib_miss", {"miss": 15}),
-        ("calib_search", {"search": 12}),
-        ("calib_mission", {"mission": 20}),
+        ("calib_search", {"search": 8}),
+        ("calib_mission", {"mission": 8}),
         ("calib_signup", {"signup": steps[1]}),
     ]
     for name, rates in calibration:

@@ -67,7 +67,8 @@ class Rehearsal:
             )
         }
         self.procs: dict[str, Proc] = {}
-        self.pg = Postgres(state / "pg", self.ports["postgres"])
+        # One cluster per size: a QUICK run never waits for, nor stops, the full one's.
+        self.pg = Postgres(state / f"pg-{self.db_name}", self.ports["postgres"])
         self.database_url = self.pg.url(self.db_name)
         self.env = app_env(self.database_url, self.ports)
         self.faults: list[dict] = []
@@ -124,10 +125,10 @@ class Rehearsal:
             f"PostgreSQL (private cluster in {self.pg.dir}), two Redis, fake Brevo, fake Cloudflare"
         )
         self.pg.start()
-        sessions_dir = self.state / "redis-sessions"
+        sessions_dir = self.state / f"redis-sessions-{self.db_name}"
         shutil.rmtree(sessions_dir, ignore_errors=True)  # a new stream and new sessions per run
         for service, key, directory in (
-            ("redis", "redis", self.state / "redis-cache"),
+            ("redis", "redis", self.state / f"redis-cache-{self.db_name}"),
             ("redis-sessions", "redis_sessions", sessions_dir),
         ):
             proc = redis_proc(service, self.ports[key], directory, self.logs).start()
@@ -173,23 +174,17 @@ class Rehearsal:
         if not (ROOT / "staticfiles" / "staticfiles.json").exists():
             self.manage("collectstatic", "--noinput", "-v0")
         self.timings["data_seconds"] = round(time.monotonic() - started, 1)
-        (self.out / "first_portal.txt").write_text(self.first_portal or "(reused)")
+        first = self.state / f"{self.db_name}.first_portal.txt"
+        if self.first_portal:
+            first.write_text(self.first_portal)
+        elif first.exists():
+            self.first_portal = first.read_text() + " (data set reused)"
 
     def first_portal_step(self) -> None:
-        """compose's documented first-run step: `create_portal` once it exists on main,
-        load_demo until then (the demo portals: `localhost` and `covid19.localhost`)."""
-        committed = (
-            subprocess.run(
-                ["git", "cat-file", "-e", "HEAD:tenants/management/commands/create_portal.py"],
-                cwd=ROOT,
-                capture_output=True,
-            ).returncode
-            == 0
-        )
-        if committed:
-            self.first_portal = "load_demo (create_portal is on main; the demo content is used)"
-        else:
-            self.first_portal = "load_demo (manage.py create_portal not on main yet)"
+        """compose's documented first run makes a portal with `create_portal`; the rehearsal
+        needs content too, so it runs load_demo, whose portals (`localhost`,
+        `covid19.localhost`) are made through create_portal's own code path."""
+        self.first_portal = "load_demo (its portals made through create_portal's code path)"
         log(f"first portal: {self.first_portal}")
         self.manage("load_demo")
 
@@ -207,14 +202,42 @@ class Rehearsal:
         self.worker("worker1")
         self.worker("worker2")
         beat = procfile_command("beat")
-        beat[beat.index("-s") + 1] = str(self.state / "celerybeat-schedule")
+        beat[beat.index("-s") + 1] = str(self.state / f"celerybeat-schedule-{self.db_name}")
         self.add("beat", beat)
         self.add("signups", procfile_command("signups"))
+        self.start_switch()
+
+    def start_switch(self) -> None:
+        """portal_switch in a warm process (bench/rehearsal/switch.py)."""
+        self.switcher = subprocess.Popen(
+            [sys.executable, "-m", "bench.rehearsal.switch"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        if self.switcher.stdout.readline().strip() != "ready":
+            raise SystemExit("rehearsal: the portal_switch process did not start")
+
+    def switch(self, *args: str) -> None:
+        self.switcher.stdin.write(" ".join(args) + "\n")
+        self.switcher.stdin.flush()
+        while True:  # the command's own output comes first
+            answer = self.switcher.stdout.readline()
+            if not answer or answer.startswith(("done", "error")):
+                break
+        if not answer.startswith("done"):
+            raise RuntimeError(f"portal_switch {' '.join(args)}: {answer.strip()}")
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.ports['nginx']}{path}"
 
     def stop_all(self) -> None:
+        if getattr(self, "switcher", None) is not None and self.switcher.poll() is None:
+            self.switcher.stdin.close()
+            self.switcher.wait(10)
         for proc in reversed(list(self.procs.values())):
             proc.stop(10)
         with contextlib.suppress(Exception):
@@ -295,27 +318,37 @@ class Rehearsal:
             raise SystemExit(f"rehearsal: smoke application {answer.status_code}: {answer.text}")
 
     def play_faults(self, plan: dict, t0: float) -> None:
-        """The fault timeline, in order, each at its second; real start and end recorded."""
+        """Each fault in a thread of its own at its second (a slow one, such as a restart that
+        waits for readiness, does not delay the next); real start and end recorded."""
+        lock = threading.Lock()
 
-        def wait_until(at):
-            delay = t0 + at - time.time()
+        def play(fault: dict) -> None:
+            delay = t0 + fault["at"] - time.time()
             if delay > 0:
                 time.sleep(delay)
-
-        for fault in plan["faults"]:
-            wait_until(fault["at"])
             start = time.time() - t0
             name = fault["name"]
             log(f"fault: {name} at t={start:.0f} s")
+            played = dict(fault)
             try:
                 self.fault(name, fault)
-            except Exception as error:  # the run goes on; the report says so
+            except BaseException as error:  # the run goes on; the report says so
                 log(f"fault {name} failed: {error!r}")
-                fault = {**fault, "error": repr(error)}
+                played["error"] = repr(error)
             end = time.time() - t0
             if name == "brevo_down":
                 end = start + fault["duration"]
-            self.faults.append({**fault, "at": round(start, 2), "end": round(end, 2)})
+            if fault.get("switch"):  # a switch counts from when it took effect
+                played["asked_at"], start = round(start, 2), end
+            with lock:
+                self.faults.append({**played, "at": round(start, 2), "end": round(end, 2)})
+
+        threads = [threading.Thread(target=play, args=(f,), daemon=True) for f in plan["faults"]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+        self.faults.sort(key=lambda f: f["at"])
 
     def fault(self, name: str, fault: dict) -> None:
         duration = fault.get("duration", 0)
@@ -340,7 +373,7 @@ class Rehearsal:
             time.sleep(duration)
             self.worker("worker1")
         elif name in ("degraded_on", "degraded_off"):
-            self.manage("portal_switch", HOST, "--degraded", name.removeprefix("degraded_"))
+            self.switch(HOST, "--degraded", name.removeprefix("degraded_"))
         elif name == "postgres_restart":
             self.pg.stop("fast")
             time.sleep(duration)
@@ -428,6 +461,17 @@ class Rehearsal:
             "applications": dict(applied),
         }
 
+    def prepare_only(self) -> int:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            self.start_services()
+            self.prepare_data()
+        finally:
+            self.stop_all()
+        log(f"data set ready in {self.timings['data_seconds']} s")
+        return 0
+
     def sizes(self) -> dict:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             db_bytes = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
@@ -508,7 +552,7 @@ class Rehearsal:
             faults = threading.Thread(target=self.play_faults, args=(plan, t0), daemon=True)
             faults.start()
             self.procs["locust"].process.wait()
-            faults.join(60)
+            faults.join(120)
             log("load over; draining the backlog")
             drain_started = time.monotonic()
             final = self.drain(120 if self.quick else 400)
@@ -546,12 +590,16 @@ class Rehearsal:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small data, short steps (< 5 min)")
+    parser.add_argument("--prepare", action="store_true", help="only create the data set")
     args = parser.parse_args(argv)
     state = Path(os.environ.get("REHEARSAL_DIR", "/var/tmp/portal-rehearsal"))
     out = ROOT / "bench" / "results" / "rehearsal"
     if args.quick:
         out = out / "quick"
-    return Rehearsal(args.quick, state, out).run()
+    rehearsal = Rehearsal(args.quick, state, out)
+    if args.prepare:
+        return rehearsal.prepare_only()
+    return rehearsal.run()
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.AdminPermissionDeniedMiddleware",
     "tenants.middleware.TranslationScopeMiddleware",  # translating a page needs editing it
+    "portal.replica.ReplicaReadsMiddleware",  # only with DATABASE_REPLICA_URL
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -125,6 +126,30 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A streaming replica for the public read paths of a spike (portal/replica.py): search,
+# mission and organisation pages, the missions API. Unset: everything reads the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+REPLICA_MAX_LAG = env.float("REPLICA_MAX_LAG", default=5.0)  # seconds; then the primary
+REPLICA_CHECK_INTERVAL = env.float("REPLICA_CHECK_INTERVAL", default=1.0)  # per process
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=15)  # read-your-writes
+
+
+def replica_database(default: dict) -> dict:
+    """The `replica` alias when one is configured (the test run mirrors the primary)."""
+    if not DATABASE_REPLICA_URL:
+        return {}
+    replica = env.db_url_config(DATABASE_REPLICA_URL)
+    replica.update(
+        CONN_MAX_AGE=default.get("CONN_MAX_AGE", 0),
+        CONN_HEALTH_CHECKS=True,
+        TEST={"MIRROR": "default"},
+    )
+    return {"replica": replica}
+
+
+DATABASES.update(replica_database(DATABASES["default"]))
+DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"] if DATABASE_REPLICA_URL else []
 
 # --- Cache and sessions ---------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_caches
+from .base import env, redis_caches, replica_database
 
 
 def required(name: str) -> str:
@@ -23,6 +23,7 @@ SECRET_KEY = required("SECRET_KEY")
 DATABASES = {"default": env.db_url_config(required("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES.update(replica_database(DATABASES["default"]))
 
 REDIS_URL = required("REDIS_URL")
 # Sessions and the broker must live on a non-evicting Redis: the cache Redis evicts (LRU), and
