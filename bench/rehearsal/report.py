@@ -65,8 +65,14 @@ def shade(ax, windows, switches) -> None:
 
 
 def series(per_second, name, field):
-    rows = [r for r in per_second if r["name"] == name]
-    return [r["t"] for r in rows], [r[field] for r in rows]
+    """One value per second; a second without requests is 0 requests, and a gap in latency
+    (NaN), so that lines do not bridge the quiet phases."""
+    rows = {r["t"]: r[field] for r in per_second if r["name"] == name}
+    if not rows:
+        return [], []
+    t = list(range(min(rows), max(rows) + 1))
+    empty = 0 if field in ("count", "failures", "5xx") else float("nan")
+    return t, [rows.get(second, empty) for second in t]
 
 
 def plots(data: dict, out: Path) -> list[str]:
