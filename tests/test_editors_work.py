@@ -112,6 +112,15 @@ def test_an_editor_renames_a_domain_but_not_its_slug_and_submits_it_for_translat
     assert taxonomy.slugs("domain") == set(
         Domain.objects.filter(locale=Locale.get_default()).values_list("slug", flat=True)
     )
+    # A mission of that domain names it in the visitor's language.
+    mission = Mission.objects.filter(domain=domain, status=Mission.Status.VALIDATED).first()
+    with translation.override("en"):
+        page = editor_client.get(mission.get_absolute_url(), HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert "Emergency food aid" in page.text
+    with translation.override("fr"):
+        page = editor_client.get(mission.get_absolute_url(), HTTP_HOST="localhost")
+    assert "Aide alimentaire d&#x27;urgence" in page.text or domain.name in page.text
 
 
 def test_a_missions_domain_is_chosen_among_the_default_languages_rows(demo):
