@@ -14,6 +14,8 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
+# The signup stream lives with the sessions (base.py read an empty URL without REDIS_URL set).
+SIGNUP_STREAM_URL = env("SIGNUP_STREAM_URL", default=SESSION_REDIS_URL)
 for cache in CACHES.values():
     cache["KEY_PREFIX"] = "portal-test"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
