@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from missions.api import MissionSummaryOut, SearchOut
 from missions.models import Activity, Domain, PostalCode
 from search import index, statement
 from search.missions import (
@@ -187,6 +188,22 @@ def test_api_search_and_bad_input(client, catalogue):
     assert set(bad.json()["fields"]) == {"radius_km", "page"}
     assert client.get("/api/v1/missions?lat=abc&lng=1").status_code == 400
     assert client.get("/api/v1/missions?q=" + "x" * 600).status_code == 400
+
+
+def test_the_api_answer_is_exactly_its_documented_schema_cached_or_not(client, catalogue, demo):
+    """missions.api.search_body skips pydantic on the hot path: what it writes must be what
+    SearchOut would have written (same keys, same values), on a miss, a hit and degraded."""
+    url = "/api/v1/missions?lat=45.76&lng=4.84&radius_km=20"
+    for _ in ("miss", "hit"):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Cache-Control"].startswith("public")
+        body = response.json()
+        assert body["results"] and body == SearchOut.model_validate(body).model_dump(mode="json")
+        assert all(set(result) == set(MissionSummaryOut.model_fields) for result in body["results"])
+    apply(demo["localhost"], degraded_mode=True)
+    degraded = client.get("/api/v1/missions?q=visites").json()
+    assert degraded["degraded"] and degraded["count"] is None and degraded["facets"] is None
+    assert degraded == SearchOut.model_validate(degraded).model_dump(mode="json")
 
 
 def test_search_page(client, catalogue):
