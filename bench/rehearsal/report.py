@@ -206,8 +206,8 @@ def build(out: Path) -> Path:
                     s["step"],
                     s["offered_per_s"],
                     s["achieved_per_s"],
-                    s["p50_ms"],
-                    s["p95_ms"],
+                    round(s["p50_ms"]) if s["p50_ms"] is not None else "",
+                    round(s["p95_ms"]) if s["p95_ms"] is not None else "",
                     f"{100 * s['error_share']:.2f}%",
                     "yes" if s["held"] else "no",
                 ]
@@ -219,7 +219,7 @@ def build(out: Path) -> Path:
     parts.append(
         f"<p>Saturation: first step over the limits at "
         f"<b>{ramp.get('saturated_at') or 'none (every step held)'}</b> signups/s; "
-        f"last step held: <b>{ramp.get('held')}</b> signups/s.</p>"
+        f"last step held: <b>{ramp.get('held') or 'none'}</b> signups/s.</p>"
     )
     parts.append("<h2>Faults (seconds from the start of the load)</h2>")
     parts.append(
