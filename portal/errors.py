@@ -3,12 +3,14 @@ is a 403 page in the look of the part of the site it happened in.
 
 Django calls `handler500` inside the `except` block of whatever raised, anywhere in the stack
 (view, middleware, template, admin), so this one place sees the exception and can tell an
-outage (Redis unreachable) from a bug. Everything else keeps Django's plain 500.
+outage (Redis or PostgreSQL unreachable, PostgreSQL restarting) from a bug. Everything else
+keeps Django's plain 500.
 """
 
 import logging
 import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
@@ -19,7 +21,10 @@ from portal.sessions import SessionStoreUnavailable
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
-UNAVAILABLE = (SessionStoreUnavailable, RedisError)
+# The launch rehearsal restarted PostgreSQL under load: pages answered 500 without Retry-After.
+# OperationalError is a connection refused, dropped or a server shutting down (a wrong query is a
+# ProgrammingError or a DataError, and stays a 500).
+UNAVAILABLE = (SessionStoreUnavailable, RedisError, OperationalError, InterfaceError)
 
 
 def server_error(request, template_name="500.html"):

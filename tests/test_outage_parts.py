@@ -5,9 +5,12 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import OperationalError, ProgrammingError
+from django.test import RequestFactory
 
 from emails import dispatch
 from home import figures
+from portal.errors import server_error
 from portal.logging import OncePerInterval
 from tenants.switches import apply
 from tests.workers import HangUpServer, use_broker
@@ -106,3 +109,18 @@ def test_design_system_files_carry_no_integrity_hash_the_manifest_would_break(cl
     browser refuse it in production (checked in Chromium: an unstyled page)."""
     body = client.get("/fr/", HTTP_HOST="localhost").content.decode()
     assert "dsfr.min" in body and "integrity=" not in body
+
+
+@pytest.mark.parametrize("path", ["/fr/missions/1/", "/api/v1/missions"])
+def test_a_database_that_is_restarting_answers_503_with_retry_after(path):
+    """What the launch rehearsal saw during PostgreSQL's restart: 500s, now 503s."""
+    request = RequestFactory().get(path)
+    try:
+        raise OperationalError("the database system is shutting down")
+    except OperationalError:
+        response = server_error(request)
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    try:
+        raise ProgrammingError("column does not exist")  # a bug stays a 500
+    except ProgrammingError:
+        assert server_error(request).status_code == 500
