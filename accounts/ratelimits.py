@@ -138,6 +138,15 @@ def check_mission_report(request, mission_id: int) -> Limited | None:
     )
 
 
+def check_message(request) -> Limited | None:
+    """Messages in application threads, per author: a burst a minute, a conversation an hour
+    (each message may end in an email to the other side)."""
+    user_key = str(getattr(request.user, "pk", "") or "")
+    return check(
+        request, "message-minute", settings.MESSAGE_RATE_PER_USER_MINUTE, user_key
+    ) or check(request, "message-hour", settings.MESSAGE_RATE_PER_USER_HOUR, user_key)
+
+
 # --- Password sign-in -------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from wagtail.models import Site
 
+from conversations.services import erase_threads, export_threads
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
 from missions.services import withdraw_volunteer
@@ -285,10 +286,12 @@ def delete_account(user: User) -> None:
     """Erase personal data; the row stays, anonymous, so associations' statistics hold.
 
     Open applications are cancelled first (places freed, waiting lists promoted), then the
-    messages the volunteer wrote and their name in the managers' emails are erased."""
+    messages the volunteer wrote and their name in the managers' emails are erased, and their
+    threads with the associations go."""
     old_email = user.email
     with transaction.atomic():
         withdraw_volunteer(user)
+        erase_threads(user)
         user.email = f"deleted-{user.pk}@deleted.invalid"
         user.first_name = user.last_name = user.phone = user.postal_code = user.pending_email = ""
         user.birth_date = None
@@ -343,6 +346,7 @@ def export_data(user: User) -> dict:
             }
             for a in user.applications.select_related("mission__organisation").order_by("pk")
         ],
+        "messages": export_threads(user),
         "favourites": [
             {
                 "mission": f.mission.title,

@@ -20,12 +20,14 @@ def queue_email(
     language: str = "fr",
     context: dict | None = None,
     fresh: bool = False,
+    not_before=None,
 ) -> OutboundEmail:
     """Record an email in the caller's transaction; it is sent after that transaction commits.
 
     Call it inside the transaction that saves the event (a signup, an application): if the
     event rolls back, so does the email. The idempotency key names the event (for example
     `signup-confirmation:42`); queueing the same key twice returns the first record.
+    `not_before` holds the email back until then (a batched notice); workers claim only due rows.
     """
     if not idempotency_key.isascii():
         raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
@@ -37,6 +39,8 @@ def queue_email(
         language=language,
         context=context or {},
     )
+    if not_before is not None:
+        email.next_attempt_at = not_before
     if fresh:
         # The caller knows the key cannot exist yet (it names a row created in this same
         # transaction): skip the savepoint, two round trips less on the signup path.

@@ -56,7 +56,9 @@ def create(*, site: Site, creator, **fields) -> Organisation:
     return organisation
 
 
-def email_team(organisation: Organisation, template: str, key: str, /, *, site, **context):
+def email_team(
+    organisation: Organisation, template: str, key: str, /, *, site, not_before=None, **context
+):
     """One email to each manager of `organisation`. `key` names the change and the member is
     added to it: every manager is told, once per change, and a later change is a new email."""
     for membership in organisation.memberships.select_related("user"):
@@ -68,6 +70,7 @@ def email_team(organisation: Organisation, template: str, key: str, /, *, site, 
             site=site,
             language=user.language,
             context={"first_name": user.first_name, **context},
+            not_before=not_before,
         )
 
 

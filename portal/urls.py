@@ -64,6 +64,7 @@ urlpatterns += i18n_patterns(
     path("organisations/<slug:slug>/", organisation_views.organisation, name="organisation"),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),
+    path("", include("conversations.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "home",
     "organisations",
     "missions",
+    "conversations",
     "moderation",
     "search",
     "emails",
@@ -281,6 +282,10 @@ EMAIL_RETRY_MAX_DELAY = env.float("EMAIL_RETRY_MAX_DELAY", default=900.0)
 EMAIL_LEASE_SECONDS = env.int("EMAIL_LEASE_SECONDS", default=120)  # then the sweeper re-sends
 EMAIL_SWEEP_GRACE = env.float("EMAIL_SWEEP_GRACE", default=10.0)  # leave fresh rows to on_commit
 EMAIL_RETENTION_DAYS = env.int("EMAIL_RETENTION_DAYS", default=90)  # then finished rows go
+# A new message in a thread: emailed after this delay (a reply read meanwhile cancels it), at
+# most one email per thread and side in each window (conversations.services.schedule_notice).
+MESSAGE_NOTICE_DELAY = env.int("MESSAGE_NOTICE_DELAY", default=60)
+MESSAGE_NOTICE_WINDOW = env.int("MESSAGE_NOTICE_WINDOW", default=15 * 60)
 # Links in emails and canonical URLs: https in production.
 PORTAL_PUBLIC_SCHEME = env("PORTAL_PUBLIC_SCHEME", default="http")
 
@@ -319,6 +324,8 @@ ORGANISATION_CREATE_RATE_PER_USER = env("ORGANISATION_CREATE_RATE_PER_USER", def
 # Visitors' reports of missions: per IP, and per IP on one mission.
 MISSION_REPORT_RATE_PER_IP = env("MISSION_REPORT_RATE_PER_IP", default="10/h")
 MISSION_REPORT_RATE_PER_MISSION_IP = env("MISSION_REPORT_RATE_PER_MISSION_IP", default="2/d")
+MESSAGE_RATE_PER_USER_MINUTE = env("MESSAGE_RATE_PER_USER_MINUTE", default="6/m")
+MESSAGE_RATE_PER_USER_HOUR = env("MESSAGE_RATE_PER_USER_HOUR", default="60/h")
 # Password sign-in (public and admin): attempts per IP, failures per account from one IP and
 # from everywhere; second-factor codes per account.
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="20/m")
