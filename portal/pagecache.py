@@ -18,6 +18,13 @@ Rules:
   some page might read can never put its answer under the plain URL. Invalidation bumps the
   version of the site's hostnames (tenants.signals, home.signals): every process sees it
   within `PAGE_CACHE_VERSION_TTL`.
+* Mission data (`data_paths`: the mission search API and pages) changes far more often than
+  editors publish: their keys also carry the search index version (`search.index`, bumped
+  after any change to a mission, an organisation or an application), read with the host's
+  version in the same round trip and kept as long, so a cached search is served here, before
+  Django, and is never older than `PAGE_CACHE_VERSION_TTL` after a change. These are the
+  only `/api/` paths looked up (the same for every language: slugs, numbers, the missions'
+  own text). A response that varies on the language is never stored.
 * Redis away: the memory tier goes on (the last version seen for the host, pages kept
   `PAGE_CACHE_MEMORY_TTL` seconds), so each process renders a hot page once per interval
   instead of on every request; the pool fails fast meanwhile (portal.redis_pool).
@@ -26,12 +33,13 @@ Rules:
 import hashlib
 import logging
 import pickle
+import re
 import time
 from urllib.parse import parse_qsl, urlencode
 
 import redis
 
-from portal.redis_pool import CircuitBreakerConnectionPool
+from portal.redis_pool import connection_pool
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +47,7 @@ VERSION_KEY = "pagecache:v:{host}"
 ENTRY_KEY = "pagecache:e:{host}:{version}:{digest}"
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "msclkid", "xtor", "_ga"})
+DATA = "\0data"  # the search index version's slot in `versions` (no hostname holds a NUL)
 SKIP_PREFIXES = ("/admin", "/api/", "/healthz", "/_ping", "/anymail/", "/documents/", "/static/")
 
 
@@ -55,8 +64,12 @@ class PageCache:
         max_memory_entries: int = 5000,
         serves_host=lambda host: True,
         query_params=frozenset(),
+        data_paths=(),
+        data_version_key: str | None = None,
     ):
         self.app = app
+        self.data_paths = [re.compile(pattern) for pattern in data_paths]
+        self.data_version_key = data_version_key
         self.query_params = frozenset(query_params)
         # Only a portal's own hostname is served from cache: once a process learns that a
         # host became an alias (domain switch), its requests go to Django for the redirect,
@@ -73,27 +86,41 @@ class PageCache:
 
     # -- lookup ------------------------------------------------------------------------------
 
-    def eligible(self, environ) -> bool:
+    def eligible(self, environ, data: bool) -> bool:
         return (
             environ.get("REQUEST_METHOD") in ("GET", "HEAD")
             and self.session_marker not in environ.get("HTTP_COOKIE", "")
             and "HTTP_AUTHORIZATION" not in environ
-            and not environ.get("PATH_INFO", "").startswith(SKIP_PREFIXES)
+            and (data or not environ.get("PATH_INFO", "").startswith(SKIP_PREFIXES))
         )
 
-    def version(self, host: str, now: float) -> int:
-        cached = self.versions.get(host)
-        if cached and cached[0] > now:
-            return cached[1]
-        try:
-            value = int(self.redis.get(VERSION_KEY.format(host=host)) or 0)
-        except redis.RedisError:
-            logger.warning("Page cache: Redis unavailable, memory tier only", exc_info=True)
-            # Keep the last version seen (-1: one only the memory tier uses) and ask Redis
-            # again in version_ttl, not on every request.
-            value = cached[1] if cached else -1
-        self.versions[host] = (now + self.version_ttl, value)
-        return value
+    def is_data_path(self, path: str) -> bool:
+        return self.data_version_key is not None and any(p.match(path) for p in self.data_paths)
+
+    def version(self, host: str, now: float, data: bool = False) -> str:
+        """The host's version ("3"), and for mission data the index version too ("3.17"):
+        from process memory within version_ttl, else one Redis round trip for both."""
+        slots = [(host, VERSION_KEY.format(host=host))]
+        if data:
+            slots.append((DATA, self.data_version_key))
+        stale = [(slot, key) for slot, key in slots if not self.fresh(slot, now)]
+        if stale:
+            try:
+                values = self.redis.mget([key for _slot, key in stale])
+            except redis.RedisError:
+                logger.warning("Page cache: Redis unavailable, memory tier only", exc_info=True)
+                # Keep the last version seen (-1: one only the memory tier uses) and ask Redis
+                # again in version_ttl, not on every request.
+                values = [
+                    self.versions[slot][1] if slot in self.versions else -1 for slot, _ in stale
+                ]
+            for (slot, _key), value in zip(stale, values, strict=True):
+                self.versions[slot] = (now + self.version_ttl, int(value or 0))
+        return ".".join(str(self.versions[slot][1]) for slot, _key in slots)
+
+    def fresh(self, slot: str, now: float) -> bool:
+        cached = self.versions.get(slot)
+        return cached is not None and cached[0] > now
 
     def normalised_query(self, query_string: str) -> tuple[str, bool]:
         """The query as the cache key sees it, and whether a response to it may be stored."""
@@ -105,19 +132,20 @@ class PageCache:
                 storable = False
         return urlencode(sorted(kept)), storable
 
-    def key(self, host: str, path: str, query: str, now: float) -> str:
+    def key(self, host: str, path: str, query: str, now: float, data: bool = False) -> str:
         digest = hashlib.sha1(f"{path}?{query}".encode("utf-8", "surrogateescape")).hexdigest()
-        return ENTRY_KEY.format(host=host, version=self.version(host, now), digest=digest)
+        return ENTRY_KEY.format(host=host, version=self.version(host, now, data), digest=digest)
 
     def __call__(self, environ, start_response):
-        if not self.eligible(environ):
+        data = self.is_data_path(environ.get("PATH_INFO", ""))
+        if not self.eligible(environ, data):
             return self.app(environ, start_response)
         host = environ.get("HTTP_HOST", "").split(":")[0].lower().rstrip(".")
         if not self.serves_host(host):
             return self.app(environ, start_response)
         now = time.monotonic()
         query, may_store = self.normalised_query(environ.get("QUERY_STRING", ""))
-        key = self.key(host, environ.get("PATH_INFO", ""), query, now)
+        key = self.key(host, environ.get("PATH_INFO", ""), query, now, data)
         entry = self.lookup(key, now)
         if entry is not None:
             status, headers, body = entry
@@ -174,13 +202,16 @@ class PageCache:
 
 
 def storable(status: str, headers: list[tuple[str, str]]) -> bool:
+    """A public 200 without cookies, the same for every visitor and every language."""
     if not status.startswith("200"):
         return False
     lowered = {k.lower(): v for k, v in headers}
+    vary = lowered.get("vary", "").lower()
     return (
         "set-cookie" not in lowered
         and "public" in lowered.get("cache-control", "")
-        and "cookie" not in lowered.get("vary", "").lower()
+        and "cookie" not in vary
+        and "accept-language" not in vary
     )
 
 
@@ -188,9 +219,7 @@ _clients: dict[str, redis.Redis] = {}
 
 
 def redis_client(redis_url: str, timeout: float) -> redis.Redis:
-    pool = CircuitBreakerConnectionPool.from_url(
-        redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    pool = connection_pool(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
     return redis.Redis(connection_pool=pool)
 
 

@@ -14,6 +14,9 @@ def wrap(app):
     """Put the anonymous page cache in front of Django when a Redis is configured."""
     if not settings.PAGE_CACHE_ENABLED:
         return app
+    from django.core.cache import cache  # noqa: PLC0415
+
+    from search import index  # noqa: PLC0415
     from tenants import hosts  # noqa: PLC0415 - imports models: after get_wsgi_application()
 
     def serves_host(host: str) -> bool:
@@ -29,6 +32,9 @@ def wrap(app):
         version_ttl=settings.PAGE_CACHE_VERSION_TTL,
         serves_host=serves_host,
         query_params=settings.PAGE_CACHE_QUERY_PARAMS,
+        data_paths=settings.PAGE_CACHE_DATA_PATHS,
+        # The search index version as Django's cache stores it (an integer, in the same Redis).
+        data_version_key=cache.make_key(index.VERSION_KEY),
     )
 
 

@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
 from home.models import HomePage
-from portal.pagecache import PageCache
+from missions.models import Mission
+from portal.pagecache import PageCache, storable
 from portal.redis_pool import CircuitBreakerConnectionPool
 from portal.wsgi import application
 from search import missions, views
@@ -223,3 +224,67 @@ def test_an_unreachable_redis_is_not_knocked_on_again_for_a_moment():
             client.get("x")
         time.sleep(0.1)
         assert server.accepted == 2  # the cooldown is over: one more attempt
+
+
+# -- mission data: the search API and pages, keyed on the search index version too -----------
+
+SEARCH = "/api/v1/missions?q=aide&lat=48.86&lng=2.38&radius_km=50"
+
+
+def test_a_cached_search_is_answered_before_django_without_sql(demo):
+    status, headers, first = call(SEARCH)
+    assert status.startswith("200") and "X-Cache" not in headers
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, again = call(SEARCH)
+    assert headers["X-Cache"] == "HIT" and len(queries) == 0
+    assert again == first and headers["Content-Type"] == "application/json"
+
+
+def test_a_mission_change_reaches_cached_searches_within_the_version_ttl(
+    demo, django_capture_on_commit_callbacks
+):
+    """The search page and the API: a new mission shows once the index version moved (every
+    process reads it again within PAGE_CACHE_VERSION_TTL; here at once)."""
+    page = "/fr/missions/?q=ornithologie"
+    call(page), call("/api/v1/missions?q=ornithologie")
+    assert call(page)[1]["X-Cache"] == "HIT"
+    association = make.organisation(demo["localhost"])
+    with django_capture_on_commit_callbacks(execute=True):
+        make.mission(association, title="Comptage ornithologique au parc")
+    assert call(page)[1]["X-Cache"] == "HIT"  # within the TTL: this process's last version
+    application.versions.clear()  # as after PAGE_CACHE_VERSION_TTL
+    status, headers, body = call(page)
+    assert "X-Cache" not in headers and b"Comptage ornithologique" in body
+    status, headers, body = call("/api/v1/missions?q=ornithologie")
+    assert "X-Cache" not in headers and b"Comptage ornithologique" in body
+    # An application changes the places left: mission data again, but not the other pages.
+    call("/fr/")
+    with django_capture_on_commit_callbacks(execute=True):
+        make.application(Mission.objects.get(title__startswith="Comptage"))
+    application.versions.clear()
+    assert call("/fr/")[1]["X-Cache"] == "HIT"
+    status, headers, body = call("/api/v1/missions?q=ornithologie")
+    assert "X-Cache" not in headers and b'"places_left": 2' in body
+
+
+def test_other_api_paths_and_language_varying_pages_are_never_stored(demo):
+    mission = make.mission(make.organisation(demo["localhost"]))
+    call(f"/api/v1/missions/{mission.pk}")
+    assert "X-Cache" not in call(f"/api/v1/missions/{mission.pk}")[1]
+    public = [("Cache-Control", "public, max-age=0")]
+    vary = [*public, ("Vary", "Accept-Language")]
+    assert storable("200 OK", public)
+    assert not storable("200 OK", vary)  # a page in the visitor's language: never shared
+
+
+def test_redis_away_mission_data_is_still_served_from_memory(demo):
+    away = PageCache(
+        application.app,
+        redis_url="redis://127.0.0.1:1/0",
+        session_cookie="sessionid",
+        query_params=settings.PAGE_CACHE_QUERY_PARAMS,
+        data_paths=settings.PAGE_CACHE_DATA_PATHS,
+        data_version_key="search-version",
+    )
+    assert "X-Cache" not in call(SEARCH, app=away)[1]
+    assert call(SEARCH, app=away)[1]["X-Cache"] == "HIT"
