@@ -1,6 +1,6 @@
 """The partner API (django-ninja: typed schemas, OpenAPI at /api/v1/schema)."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.http import HttpResponse, JsonResponse
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -79,8 +79,27 @@ class MissionFields(Schema):
     waiting_list: bool
 
 
+class SlotOut(Schema):
+    id: int
+    start: datetime
+    end: datetime
+    places_left: int
+
+
 class MissionOut(MissionFields):
     description: str
+    slots: list[SlotOut] = Field(
+        [],
+        description="The dated slots a volunteer may still choose (not started), soonest first; "
+        "empty for a mission without slots.",
+    )
+
+    @staticmethod
+    def resolve_slots(mission):
+        return [
+            {"id": s.pk, "start": s.start, "end": s.end, "places_left": s.places_left}
+            for s in mission.slots.upcoming().with_counts()
+        ]
 
     @staticmethod
     def resolve_domain(mission):
@@ -93,12 +112,23 @@ class MissionOut(MissionFields):
 
 class ApplicationIn(Schema):
     message: str = Field("", max_length=2000)
+    slots: list[int] = Field(
+        [],
+        max_length=100,
+        description="Ids of the mission's slots (required when it has slots, GET the mission).",
+    )
+
+
+class BookingOut(Schema):
+    slot: int
+    status: str = Field(..., description="booked (holds a place) or waitlisted.")
 
 
 class ApplicationOut(Schema):
     id: int
     mission: int
     status: str
+    slots: list[BookingOut] = []
 
 
 class ErrorOut(Schema):
@@ -214,6 +244,9 @@ REFUSAL_STATUS = {
     "forbidden": 403,
     "closed": 400,
     "full": 400,
+    "slots_required": 400,
+    "invalid_slots": 400,
+    "slot_started": 400,
 }
 
 
@@ -234,12 +267,25 @@ def apply(request, mission_id: int, payload: ApplicationIn):
     """Apply as the signed-in volunteer (session cookie and CSRF token).
 
     201 with `pending`, or `waitlisted` when the mission is full and keeps a waiting list.
+    A mission with slots takes `slots` (ids): a place on each chosen slot with one left, its
+    waiting list on each full one (`slots` in the answer says which); the application is
+    `pending` with at least one place. 400 `slots_required`, `invalid_slots` (not this
+    mission's), `slot_started`, or `full` (a full slot and no waiting list).
     """
     if not Mission.objects.filter(pk=mission_id, sites=request.site).exists():
         return Status(404, {"error": "not_found", "message": "No such mission on this portal."})
     try:
-        application = services.apply(mission_id, request.user, payload.message)
+        application = services.apply(mission_id, request.user, payload.message, payload.slots)
     except services.ApplicationRefused as refused:
         body = {"error": refused.code, "message": refused.message}
         return Status(REFUSAL_STATUS[refused.code], body)
-    return Status(201, {"id": application.pk, "mission": mission_id, "status": application.status})
+    bookings = application.bookings.order_by("slot__start", "slot_id")
+    return Status(
+        201,
+        {
+            "id": application.pk,
+            "mission": mission_id,
+            "status": application.status,
+            "slots": [{"slot": b.slot_id, "status": b.status} for b in bookings],
+        },
+    )

@@ -5,7 +5,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -335,3 +335,90 @@ class Favourite(models.Model):
 
     def __str__(self):
         return f"{self.volunteer} ☆ {self.mission}"
+
+
+class SlotQuerySet(models.QuerySet):
+    def upcoming(self):
+        """Slots a volunteer may still choose: not started."""
+        return self.filter(start__gt=timezone.now())
+
+    def with_counts(self):
+        """Each slot's booked places and waiting list, for places_left without a query each."""
+        return self.annotate(
+            booked=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)),
+            waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)),
+        )
+
+
+class Slot(models.Model):
+    """A dated occurrence of a mission with places of its own (a Saturday morning, an evening
+    round). A mission with slots counts capacity per slot; one without keeps one capacity,
+    its own `places`. Booked places are counted under the mission's row lock, as for missions."""
+
+    wagtail_reference_index_ignore = True
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="slots")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    places = models.PositiveIntegerField(_("places"), default=1)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("slot")
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="slot_ends_after"),
+            models.CheckConstraint(condition=Q(places__gte=1), name="slot_has_places"),
+        ]
+
+    def __str__(self):
+        return f"{self.mission} · {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The slot ends before it starts.")})
+        if self.places is not None and self.places < 1:
+            raise ValidationError({"places": _("At least one place.")})
+
+    @property
+    def started(self) -> bool:
+        return self.start <= timezone.now()
+
+    @property
+    def places_left(self) -> int:
+        """From `with_counts()`'s annotation when there is one."""
+        booked = getattr(self, "booked", None)
+        if booked is None:
+            booked = self.bookings.filter(status=Booking.Status.BOOKED).count()
+        return max(self.places - booked, 0)
+
+
+class Booking(models.Model):
+    """An application's place on one slot: it holds a place (BOOKED), waits for one
+    (WAITLISTED, first come first served per slot), or no longer counts (RELEASED: the
+    application was refused, cancelled or is over)."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Has a place")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        RELEASED = "released", _("Withdrawn")
+
+    wagtail_reference_index_ignore = True
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="bookings")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="bookings")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.BOOKED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "slot"], name="one_booking_per_slot")
+        ]
+        indexes = [models.Index(fields=["slot", "status", "created_at"], name="booking_queue")]
+
+    def __str__(self):
+        return f"{self.application} @ {self.slot} ({self.status})"

@@ -2,12 +2,14 @@
 these; the rules ("capacity is never exceeded") live here once."""
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
@@ -19,7 +21,7 @@ from portal import languages
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR, SYSTEM, VOLUNTEER
 
-from .models import Application, Favourite, Mission
+from .models import Application, Booking, Favourite, Mission, Slot
 from .states import APPLICATION, MISSION, NOTIFIED
 
 logger = logging.getLogger(__name__)
@@ -107,7 +109,9 @@ def check_sites(organisation, sites) -> list:
 
 
 @transaction.atomic
-def save_mission(mission: Mission, organisation, user, changed=(), sites=None, submit=False):
+def save_mission(
+    mission: Mission, organisation, user, changed=(), sites=None, submit=False, slots=None
+):
     """Create or edit a mission from the dashboard (a manager of `organisation`).
 
     `mission` carries the submitted values (a form's unsaved instance, read before this
@@ -116,6 +120,7 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
     application counted meanwhile is never overwritten; places may not drop below the active
     applications; more places promote from the waiting list; and a content change to a
     validated mission sends it back to moderation, so nothing unmoderated goes public.
+    `slots` (SlotChange list) adds, edits and removes its slots (save_slots).
     """
     if not organisation.memberships.filter(user=user).exists():
         raise PermissionDenied
@@ -128,6 +133,8 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         save_with_unique_slug(mission, mission.title, fallback="mission", max_length=150)
         mission.sites.set(sites)
         current = mission
+        if slots:
+            save_slots(current, slots)
     else:
         current = Mission.objects.select_for_update().get(pk=mission.pk, organisation=organisation)
         fields = [name for name in changed if name in EDITABLE_FIELDS]
@@ -135,7 +142,10 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         for name in fields:
             setattr(current, name, getattr(mission, name))
         current.full_clean(exclude=["slug"])
-        active = current.active_applications().count()
+        if slots is not None:
+            save_slots(current, slots)  # with slots, places and dates are the slots'
+        slotted = current.slots.exists()
+        active = 0 if slotted else current.active_applications().count()
         if current.places < active:
             raise ValidationError(
                 {
@@ -153,13 +163,113 @@ def save_mission(mission: Mission, organisation, user, changed=(), sites=None, s
         current.save(update_fields=[*fields, "updated_at"])
         if sites_changed:
             current.sites.set(sites)
-        if current.places > old_places:
+        if current.places > old_places and not slotted:
             promote(current)
     if submit and MISSION.allowed(current.status, Mission.Status.SUBMITTED, MANAGER):
         history.record(current, current.status, Mission.Status.SUBMITTED, user)
         current.status = Mission.Status.SUBMITTED
         current.save(update_fields=["status", "updated_at"])
     return current
+
+
+@dataclass
+class SlotChange:
+    """One row of the slots a manager edits: `slot` is None for a new one (it must be one of
+    the mission's own otherwise), `delete` removes it."""
+
+    slot: Slot | None
+    start: datetime | None = None
+    end: datetime | None = None
+    places: int = 1
+    delete: bool = False
+
+
+def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
+    """Add, edit and remove a mission's slots (the caller holds the mission's row lock).
+
+    A slot on which volunteers hold or wait for a place is not removed, and its places never
+    drop below those booked; a new slot starts in the future. A mission whose volunteers
+    applied to it as a whole (no slots) cannot get its first slot. With slots, the mission's
+    places are their sum and its dates run from the first slot to the last, so search,
+    listings and closing after the end date keep working; more places promote per slot.
+    """
+    had_slots = mission.slots.exists()
+    counts = {slot.pk: slot for slot in mission.slots.with_counts()}
+    errors = []
+    for change in changes:
+        slot = change.slot
+        if slot is not None and slot.mission_id != mission.pk:
+            raise PermissionDenied("Not a slot of this mission.")
+        if change.delete:
+            if slot is None:
+                continue
+            held = counts[slot.pk].booked + counts[slot.pk].waiting
+            if held:
+                errors.append(
+                    _("The slot of %(when)s has %(n)d volunteers: it cannot be removed.")
+                    % {"when": slot_label(slot), "n": held}
+                )
+            else:
+                slot.delete()
+            continue
+        if slot is None:
+            slot = Slot(mission=mission)
+            if change.start <= timezone.now():
+                errors.append(_("A new slot cannot start in the past."))
+                continue
+        booked = counts[slot.pk].booked if slot.pk else 0
+        if change.places < booked:
+            errors.append(
+                _("%(n)d volunteers have a place on the slot of %(when)s: keep at least %(n)d.")
+                % {"n": booked, "when": slot_label(slot)}
+            )
+            continue
+        slot.start, slot.end, slot.places = change.start, change.end, change.places
+        try:
+            slot.full_clean(exclude=["mission"])
+        except ValidationError as invalid:
+            errors.extend(invalid.messages)
+            continue
+        slot.save()
+    if errors:
+        raise ValidationError(errors)
+    if (
+        not had_slots
+        and mission.slots.exists()
+        and mission.applications.filter(status__in=LIVE).exists()
+    ):
+        raise ValidationError(
+            _("Volunteers applied to this mission as a whole: it cannot be split in slots now.")
+        )
+    if mission.slots.exists():
+        span = mission.slots.aggregate(places=Sum("places"), first=Min("start"), last=Max("end"))
+        mission.places = span["places"]
+        mission.start_date = timezone.localdate(span["first"])
+        mission.end_date = timezone.localdate(span["last"])
+        Mission.objects.filter(pk=mission.pk).update(
+            places=mission.places, start_date=mission.start_date, end_date=mission.end_date
+        )
+        promote(mission)
+        recount(mission)
+
+
+def slot_label(slot: Slot) -> str:
+    """ "Saturday 12 December 2026, 09:00–12:00" in the current language and time zone."""
+    start, end = timezone.localtime(slot.start), timezone.localtime(slot.end)
+    day = formats.date_format(start, "l j F Y")
+    if start.date() == end.date():
+        return f"{day}, {start:%H:%M}–{end:%H:%M}"
+    return f"{day}, {start:%H:%M} – {formats.date_format(end, 'l j F Y')}, {end:%H:%M}"
+
+
+def slot_lines(bookings, language: str) -> list[str]:
+    """The slots of an email, in its reader's language, a waiting one said so."""
+    with translation.override(languages.supported(language)):
+        return [
+            slot_label(booking.slot)
+            + (_(" (waiting list)") if booking.status == Booking.Status.WAITLISTED else "")
+            for booking in bookings
+        ]
 
 
 # What a copy of a mission keeps: what the manager wrote, not its dates (a new occurrence has
@@ -215,12 +325,13 @@ def too_young(volunteer, mission: Mission) -> bool:
     return age_on(volunteer.birth_date, day) < mission.minimum_age
 
 
-def apply(mission_id: int, volunteer, message: str = "") -> Application:
+def apply(mission_id: int, volunteer, message: str = "", slots=()) -> Application:
     """Apply, or join the waiting list: never more active applications than places.
 
     The mission row is locked (SELECT ... FOR UPDATE) while counting and inserting, so
     hundreds of simultaneous applicants to the last place are served one at a time; the
-    unique constraint (mission, volunteer) stops a double application.
+    unique constraint (mission, volunteer) stops a double application. A mission with slots
+    takes the ids of one or more of them (apply_to_slots).
     """
     if not volunteer.is_authenticated or not volunteer.is_active:
         raise ApplicationRefused("forbidden", "Sign in to apply.")
@@ -237,6 +348,9 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
                 raise ApplicationRefused(
                     "too_young", f"This mission is open from age {mission.minimum_age}."
                 )
+            chosen = choose_slots(mission, slots)
+            if chosen:
+                return apply_to_slots(mission, volunteer, message, chosen)
             active = mission.active_applications().count()
             status = Application.Status.PENDING
             if active >= mission.places:
@@ -266,19 +380,103 @@ def apply(mission_id: int, volunteer, message: str = "") -> Application:
     return application
 
 
+def choose_slots(mission: Mission, slot_ids) -> list[Slot]:
+    """The slots an application names (the caller holds the mission's lock): none for a
+    mission without slots; else at least one, each the mission's own and not started."""
+    wanted = sorted(set(slot_ids))
+    offered = {slot.pk: slot for slot in mission.slots.all()}
+    if not offered and not wanted:
+        return []
+    if not wanted:
+        raise ApplicationRefused("slots_required", "Choose at least one slot.")
+    unknown = [pk for pk in wanted if pk not in offered]
+    if unknown:
+        raise ApplicationRefused("invalid_slots", f"Not slots of this mission: {unknown}.")
+    started = [pk for pk in wanted if offered[pk].started]
+    if started:
+        raise ApplicationRefused("slot_started", f"These slots have started: {started}.")
+    return [offered[pk] for pk in wanted]
+
+
+def booked_counts(mission: Mission) -> dict[int, int]:
+    """Places held per slot of the mission (a booking is BOOKED only while its application
+    is pending or accepted: set_status releases it)."""
+    return dict(
+        Booking.objects.filter(slot__mission=mission, status=Booking.Status.BOOKED)
+        .values_list("slot")
+        .annotate(n=Count("pk"))
+    )
+
+
+def apply_to_slots(mission: Mission, volunteer, message: str, chosen: list[Slot]):
+    """The rule per slot (mission locked): a place on each chosen slot that has one left, the
+    slot's waiting list on each full one. The application is pending when it holds at least
+    one place, waitlisted when it waits on all its slots. Without a waiting list, a full slot
+    refuses the whole application (the volunteer chooses again)."""
+    booked = booked_counts(mission)
+    full = {slot.pk for slot in chosen if booked.get(slot.pk, 0) >= slot.places}
+    if full and not mission.waiting_list:
+        raise ApplicationRefused("full", f"These slots are full: {sorted(full)}.")
+    status = Application.Status.PENDING
+    if len(full) == len(chosen):
+        status = Application.Status.WAITLISTED
+    application = Application.objects.create(
+        mission=mission, volunteer=volunteer, message=message[:2000], status=status
+    )
+    bookings = Booking.objects.bulk_create(
+        Booking(
+            application=application,
+            slot=slot,
+            status=Booking.Status.WAITLISTED if slot.pk in full else Booking.Status.BOOKED,
+        )
+        for slot in chosen
+    )
+    held = sum(booked.values()) + len(chosen) - len(full)
+    Mission.objects.filter(pk=mission.pk).update(active_count=held)
+    notify(
+        volunteer,
+        mission,
+        "application",
+        f"application-received:{application.pk}",
+        event=status,
+        slots=slot_lines(bookings, getattr(volunteer, "language", "fr")),
+    )
+    notify_team(
+        mission,
+        f"application-manager:{application.pk}",
+        event="new_applicant",
+        applicant=volunteer.get_full_name(),
+    )
+    return application
+
+
 def recount(mission: Mission) -> None:
-    """Refresh the denormalised active count (the caller holds the mission's row lock)."""
-    mission.active_count = mission.active_applications().count()
+    """Refresh the denormalised active count (the caller holds the mission's row lock): the
+    active applications, or with slots the places booked on them."""
+    if mission.slots.exists():
+        mission.active_count = sum(booked_counts(mission).values())
+    else:
+        mission.active_count = mission.active_applications().count()
     Mission.objects.filter(pk=mission.pk).update(active_count=mission.active_count)
 
 
+# An application in these states holds or waits for a place (on its slots, if any).
+LIVE = (*Application.ACTIVE, Application.Status.WAITLISTED)
+
+
 def set_status(application: Application, target: str, role: str, **fields) -> Application:
+    """Move an application (its mission locked by the caller); one that is over (refused,
+    cancelled, done...) frees its places and leaves the waiting lists of its slots."""
     APPLICATION.check(application.status, target, role)
     application.status = target
     application.status_changed_at = timezone.now()
     for name, value in fields.items():
         setattr(application, name, value)
     application.save()
+    if target not in LIVE:
+        application.bookings.exclude(status=Booking.Status.RELEASED).update(
+            status=Booking.Status.RELEASED
+        )
     return application
 
 
@@ -383,6 +581,8 @@ def cancel(
 
 def promote(mission: Mission) -> list[Application]:
     """Fill freed places from the waiting list, first come first served (mission locked)."""
+    if mission.slots.exists():
+        return promote_on_slots(mission)
     free = mission.places - mission.active_applications().count()
     if free <= 0:
         return []
@@ -405,8 +605,71 @@ def promote(mission: Mission) -> list[Application]:
     return promoted
 
 
+def promote_on_slots(mission: Mission) -> list[Application]:
+    """Per slot not yet ended, its freed places go to its waiting list, first come first
+    served (mission locked). An application waiting on all its slots becomes pending with its
+    first place; each place is emailed, naming its slot."""
+    booked = booked_counts(mission)
+    promoted = []
+    for slot in mission.slots.filter(end__gt=timezone.now()):
+        free = slot.places - booked.get(slot.pk, 0)
+        if free <= 0:
+            continue
+        waiting = list(
+            slot.bookings.filter(status=Booking.Status.WAITLISTED)
+            .select_related("application__volunteer", "slot")
+            .order_by("created_at", "pk")[:free]
+        )
+        for booking in waiting:
+            booking.status = Booking.Status.BOOKED
+            booking.save(update_fields=["status"])
+            application = booking.application
+            if application.status == Application.Status.WAITLISTED:
+                set_status(application, Application.Status.PENDING, SYSTEM)
+            volunteer = application.volunteer
+            notify(
+                volunteer,
+                mission,
+                "application",
+                f"application-promoted:{application.pk}:slot-{slot.pk}",
+                event="promoted",
+                slots=slot_lines([booking], getattr(volunteer, "language", "fr")),
+            )
+            promoted.append(application)
+    if promoted:
+        recount(mission)
+    return promoted
+
+
 def remind(day) -> int:
-    return _notify_accepted(day, "reminder", Q(mission__start_date=day))
+    """The day before: accepted volunteers of a mission starting on `day`; with slots, those
+    holding a place on a slot starting on `day`, once per slot."""
+    whole = Q(mission__start_date=day) & ~Q(mission__slots__isnull=False)
+    return _notify_accepted(day, "reminder", whole) + remind_slots(day)
+
+
+def remind_slots(day) -> int:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    bookings = Booking.objects.filter(
+        status=Booking.Status.BOOKED,
+        application__status=Application.Status.ACCEPTED,
+        slot__start__gte=start,
+        slot__start__lt=start + timedelta(days=1),
+    ).select_related("slot", "application__mission", "application__volunteer")
+    count = 0
+    for booking in bookings:
+        application, volunteer = booking.application, booking.application.volunteer
+        with transaction.atomic():
+            notify(
+                volunteer,
+                application.mission,
+                "application",
+                f"application-reminder:{application.pk}:{day.isoformat()}:slot-{booking.slot_id}",
+                event="reminder",
+                slots=slot_lines([booking], getattr(volunteer, "language", "fr")),
+            )
+        count += 1
+    return count
 
 
 def follow_up(day) -> int:

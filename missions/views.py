@@ -43,6 +43,7 @@ def mission(request, pk, slug=None):
     found = public_mission(request, pk)
     if slug != found.slug:
         return redirect(found.get_absolute_url(), permanent=True)
+    slots = list(found.slots.upcoming().with_counts())
     root = request.site.root_url
     canonical = root + found.get_absolute_url()
     summary = Truncator(" ".join(strip_tags(found.description).split())).chars(200)
@@ -60,6 +61,8 @@ def mission(request, pk, slug=None):
             "map_url": map_url(found),
             "structured_data": job_posting(found, canonical, root),
             "report_form": ReportForm(auto_id="report_%s"),
+            "slots": slots,
+            "slots_places_left": sum(slot.places_left for slot in slots),
         },
     )
 
@@ -151,11 +154,17 @@ def refusal_message(code: str, mission: Mission) -> str:
         "full": _("This mission is full."),
         "too_young": _("This mission is open from age %(age)d.") % {"age": mission.minimum_age},
         "forbidden": _("Sign in to offer your help."),
+        "slots_required": _("Choose at least one slot."),
+        "invalid_slots": _("Choose among this mission's slots."),
+        "slot_started": _("One of these slots has started: choose another."),
+        "slot_full": _("One of these slots is full: choose others."),
     }
     return messages.get(code, _("Your application could not be sent."))
 
 
 REFUSAL_STATUS = {"duplicate": 409, "unconfirmed": 403, "too_young": 403, "forbidden": 403}
+# Refusals about the slots chosen: said on the form, which the volunteer sends again.
+SLOT_REFUSALS = ("slots_required", "invalid_slots", "slot_started")
 
 
 @never_cache
@@ -165,7 +174,7 @@ def apply(request, pk):
     this page says so (and how the application stands)."""
     found = public_mission(request, pk)
     here = reverse("mission_apply", kwargs={"pk": found.pk})
-    context = {"mission": found, "full": found.places_left == 0}
+    context = {"mission": found, "full": found.places_left == 0 and not found.slots.exists()}
     if not request.user.is_authenticated:
         query = urlencode({"next": here})
         context["doors"] = [  # both come back here
@@ -186,21 +195,33 @@ def apply(request, pk):
     if existing is not None:
         if request.method == "POST":  # a second tab, a double click: show where it stands
             return redirect(here)
-        context.update(application=existing, just_sent=request.GET.get("sent") == "1")
+        bookings = list(existing.bookings.select_related("slot").order_by("slot__start"))
+        for booking in bookings:
+            booking.label = services.slot_label(booking.slot)
+        context.update(
+            application=existing, bookings=bookings, just_sent=request.GET.get("sent") == "1"
+        )
         return TemplateResponse(request, "missions/apply_done.html", context)
     blocked = None
     if volunteer.email_confirmed_at is None:
         blocked = "unconfirmed"
     elif services.too_young(volunteer, found):
         blocked = "too_young"
-    form = ApplicationForm(request.POST or None)
+    form = ApplicationForm(request.POST or None, mission=found)
     if request.method == "POST" and blocked is None and form.is_valid():
+        slots = [slot.pk for slot in form.cleaned_data.get("slots", ())]
         try:
-            services.apply(found.pk, volunteer, form.cleaned_data["message"])
+            services.apply(found.pk, volunteer, form.cleaned_data["message"], slots)
         except services.ApplicationRefused as refused:
             if refused.code == "duplicate":  # the same, at the same instant
                 return redirect(here)
-            blocked = refused.code
+            if refused.code in SLOT_REFUSALS or (refused.code == "full" and slots):
+                code = "slot_full" if refused.code == "full" else refused.code
+                form.add_error(
+                    "slots" if "slots" in form.fields else None, refusal_message(code, found)
+                )
+            else:
+                blocked = refused.code
         else:
             return redirect(f"{here}?sent=1")
     context.update(

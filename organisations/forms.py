@@ -2,8 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from missions.models import Application, Mission
-from missions.services import MISSION_FIELDS, allowed_sites
+from missions.models import Application, Mission, Slot
+from missions.services import MISSION_FIELDS, allowed_sites, slot_label
 from portal.forms import DsfrForm, autocomplete
 
 from .models import Organisation
@@ -75,6 +75,41 @@ class MissionForm(DsfrForm, forms.ModelForm):
         return value
 
 
+class SlotForm(DsfrForm, forms.ModelForm):
+    """One dated slot of a mission (its own places); Slot.clean checks the end."""
+
+    class Meta:
+        model = Slot
+        fields = ["start", "end", "places"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+
+class BaseSlotFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A row naming a slot that is not this mission's (another mission's, or removed
+        meanwhile): Django would quietly make it a new slot; the manager reloads instead."""
+        super().clean()
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise forms.ValidationError(_("This slot is no longer there: reload the page."))
+
+
+# The slots of the mission form: its own slots only, three empty rows to add more;
+# missions.services.save_slots applies the rules.
+SlotFormSet = forms.inlineformset_factory(
+    Mission,
+    Slot,
+    form=SlotForm,
+    formset=BaseSlotFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=100,
+    validate_max=True,
+)
+
+
 class InvitationForm(DsfrForm, forms.Form):
     email = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
@@ -89,6 +124,15 @@ class ApplicantFilterForm(DsfrForm, forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", "—"), *Application.Status.choices]
     )
+    slot = forms.ChoiceField(label=_("Slot"), required=False)
+
+    def __init__(self, *args, mission=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        slots = list(mission.slots.all()) if mission is not None else []
+        if slots:
+            self.fields["slot"].choices = [("", "—"), *((s.pk, slot_label(s)) for s in slots)]
+        else:
+            del self.fields["slot"]
 
 
 class DecisionForm(DsfrForm, forms.Form):

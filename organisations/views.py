@@ -7,7 +7,7 @@ Every URL is scoped to an organisation the signed-in user belongs to: another on
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import ratelimits
 from missions import services as mission_services
-from missions.models import Application, Mission
+from missions.models import Application, Booking, Mission
 from portal.workflow import MANAGER
 from tenants.models import PortalSettings
 
@@ -28,6 +28,7 @@ from .forms import (
     InvitationForm,
     MissionForm,
     OrganisationForm,
+    SlotFormSet,
 )
 from .models import Organisation
 from .states import ORGANISATION
@@ -131,7 +132,12 @@ def edit_mission(request, org_id, mission_id=None):
     form = MissionForm(
         request.POST or None, instance=mission, initial=initial, organisation=organisation
     )
-    if request.method == "POST" and form.is_valid():
+    # A POST without the slots' rows (an older page, a script) leaves the slots alone.
+    slots_posted = "slots-TOTAL_FORMS" in request.POST
+    slot_forms = SlotFormSet(
+        request.POST if slots_posted else None, instance=mission or Mission(), prefix="slots"
+    )
+    if request.method == "POST" and form.is_valid() and (not slots_posted or slot_forms.is_valid()):
         was_validated = mission is not None and mission.status == Mission.Status.VALIDATED
         try:
             saved = mission_services.save_mission(
@@ -141,6 +147,7 @@ def edit_mission(request, org_id, mission_id=None):
                 changed=form.changed_data,
                 sites=form.cleaned_data.get("sites"),
                 submit=bool(request.POST.get("submit")),
+                slots=slot_changes(slot_forms) if slots_posted else None,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -154,9 +161,24 @@ def edit_mission(request, org_id, mission_id=None):
     return render(
         request,
         "organisations/mission_form.html",
-        {"organisation": organisation, "mission": mission, "form": form},
+        {"organisation": organisation, "mission": mission, "form": form, "slots": slot_forms},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def slot_changes(formset) -> list:
+    """The slot rows a manager filled, changed or ticked for removal (empty rows skipped)."""
+    changes = []
+    for slot_form in formset.forms:
+        existing = slot_form.instance if slot_form.instance.pk else None
+        if formset.can_delete and formset._should_delete_form(slot_form):
+            changes.append(mission_services.SlotChange(existing, delete=True))
+        elif existing is not None or slot_form.has_changed():
+            data = slot_form.cleaned_data
+            changes.append(
+                mission_services.SlotChange(existing, data["start"], data["end"], data["places"])
+            )
+    return changes
 
 
 @private
@@ -169,8 +191,23 @@ def duplicate_mission(request, org_id, mission_id):
     return redirect("organisations:edit_mission", org_id=org_id, mission_id=copy.pk)
 
 
+def chosen_slot(mission, request):
+    """The slot the applicants page is filtered on: one of this mission's, else none."""
+    slot_id = request.GET.get("slot", "")
+    return mission.slots.filter(pk=slot_id).first() if slot_id.isdigit() else None
+
+
 def applicants_queryset(mission, request):
-    applications = mission.applications.select_related("volunteer").order_by("created_at")
+    applications = (
+        mission.applications.select_related("volunteer")
+        .prefetch_related(
+            Prefetch("bookings", Booking.objects.select_related("slot").order_by("slot__start"))
+        )
+        .order_by("created_at")
+    )
+    slot = chosen_slot(mission, request)
+    if slot is not None:
+        applications = applications.filter(bookings__slot=slot)
     status = request.GET.get("status", "")
     if status in Application.Status.values:
         applications = applications.filter(status=status)
@@ -215,7 +252,9 @@ def applicants(request, org_id, mission_id):
             "mission": mission,
             "applications": applicants_queryset(mission, request)[:500],
             "degraded": heavy_views_off(request),
-            "filters": ApplicantFilterForm(initial=request.GET.dict()),
+            "filters": ApplicantFilterForm(initial=request.GET.dict(), mission=mission),
+            "slots": mission.slots.with_counts(),
+            "slot": chosen_slot(mission, request),
             "decision": DecisionForm(mission=mission),
         },
     )
