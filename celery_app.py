@@ -13,3 +13,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def connect_through_sentinel(sender, **kwargs):
+    """Celery prefers a CELERY_BROKER_URL environment variable to the setting of that name;
+    behind Sentinel the setting is that variable's redis:// URL turned into kombu's
+    sentinel:// form (portal.settings.base.celery_broker), and must be the one used."""
+    url = sender.conf.get("broker_url") or ""
+    if url.startswith("sentinel://"):
+        sender.conf.broker_read_url = sender.conf.broker_write_url = url

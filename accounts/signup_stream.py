@@ -21,7 +21,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from wagtail.models import Site
 
-from portal.redis_pool import CircuitBreakerConnectionPool
+from portal import redis_pool
 from tenants.models import PortalSettings
 
 from . import services
@@ -43,19 +43,21 @@ class Unavailable(Exception):
     """Neither the stream nor the database took the signup: the client should come back."""
 
 
-_client: dict[str, redis.Redis] = {}
+_client: dict[tuple, redis.Redis] = {}
 
 
 def client() -> redis.Redis:
-    """One client per process and URL; short timeouts and a circuit breaker, so a Redis that
-    is away costs a request one failed connection at most, then nothing for a moment."""
+    """One client per process and URL (behind Sentinel: per master); short timeouts and a
+    circuit breaker, so a Redis that is away costs a request one failed connection at most,
+    then nothing for a moment."""
     url = settings.SIGNUP_STREAM_URL
-    if url not in _client:
-        pool = CircuitBreakerConnectionPool.from_url(
+    key = (url, tuple(settings.REDIS_SENTINELS))
+    if key not in _client:
+        pool = redis_pool.connection_pool(
             url, socket_connect_timeout=0.5, socket_timeout=1, health_check_interval=30
         )
-        _client[url] = redis.Redis(connection_pool=pool)
-    return _client[url]
+        _client[key] = redis.Redis(connection_pool=pool)
+    return _client[key]
 
 
 def stream_key() -> str:

@@ -112,15 +112,20 @@ class RedisServer:
     """A throwaway redis-server, so a test can take its broker down and bring it back.
 
     With `data_dir`, it keeps its data on disk (append-only file) across a stop and start,
-    as the sessions Redis does in production.
+    as the sessions Redis does in production. With `replica_of`, a replica of that server.
     """
 
     def __init__(
-        self, port: int | None = None, data_dir: Path | None = None, appendfsync: str = "always"
+        self,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        appendfsync: str = "always",
+        replica_of: "RedisServer | None" = None,
     ):
         self.port = port or free_port()
         self.data_dir = data_dir
         self.appendfsync = appendfsync
+        self.replica_of = replica_of
         self.process: subprocess.Popen | None = None
 
     @property
@@ -132,6 +137,8 @@ class RedisServer:
         if self.data_dir:
             persistence = ["--appendonly", "yes", "--appendfsync", self.appendfsync]
             persistence += ["--dir", self.data_dir]
+        if self.replica_of:
+            persistence += ["--replicaof", "127.0.0.1", self.replica_of.port]
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -229,3 +236,125 @@ class HangUpServer:
 
     def __exit__(self, *exc):
         self.server.close()
+
+
+SENTINEL_QUORUM = 2
+
+
+class RedisSentinel:
+    """One `redis-server --sentinel` on loopback watching `masters` ({name: RedisServer}),
+    with tiny delays so a failover takes about a second (down after 300 ms)."""
+
+    def __init__(self, masters: dict[str, RedisServer], directory: Path):
+        self.port = free_port()
+        self.config = directory / f"sentinel-{self.port}.conf"
+        lines = [f"port {self.port}", "bind 127.0.0.1", f"dir {directory}"]
+        for name, server in masters.items():
+            lines += [
+                f"sentinel monitor {name} 127.0.0.1 {server.port} {SENTINEL_QUORUM}",
+                f"sentinel down-after-milliseconds {name} 300",
+                f"sentinel failover-timeout {name} 2000",
+                f"sentinel parallel-syncs {name} 1",
+            ]
+        self.config.write_text("\n".join(lines) + "\n")  # Sentinel rewrites it: its own file
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisSentinel":
+        self.process = subprocess.Popen(
+            ["redis-server", str(self.config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=0.5, decode_responses=True)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class SentinelSet:
+    """A master and a replica per name, and three sentinels watching them all, on loopback.
+
+    Ready once every sentinel knows the two others and each master's replica (sentinels find
+    each other through the masters' hello channel, every second or two): a failover needs a
+    majority of sentinels that know each other.
+    """
+
+    def __init__(self, names: tuple[str, ...], directory: Path, sentinels: int = 3):
+        self.masters = {name: RedisServer() for name in names}
+        self.replicas = {
+            name: RedisServer(replica_of=master) for name, master in self.masters.items()
+        }
+        self.directory = directory
+        self.count = sentinels
+        self.sentinels: list[RedisSentinel] = []
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", sentinel.port) for sentinel in self.sentinels]
+
+    def start(self, timeout: float = 20) -> "SentinelSet":
+        for server in [*self.masters.values(), *self.replicas.values()]:
+            server.start()
+        self.sentinels = [RedisSentinel(self.masters, self.directory) for _ in range(self.count)]
+        for sentinel in self.sentinels:
+            sentinel.start()
+        wait_until(self.ready, timeout, 0.1, "the sentinels did not find each other in time")
+        return self
+
+    def ready(self) -> bool:
+        try:
+            for sentinel in self.sentinels:
+                client = sentinel.client()
+                for name in self.masters:
+                    if len(client.sentinel_sentinels(name)) < self.count - 1:
+                        return False
+                    if not client.sentinel_slaves(name):
+                        return False
+            return all(
+                replica.client().info("replication")["master_link_status"] == "up"
+                for replica in self.replicas.values()
+            )
+        except redis.RedisError:
+            return False
+
+    def replicated(self) -> bool:
+        """Each replica has everything its master wrote so far."""
+        for name, master in self.masters.items():
+            offset = master.client().info("replication")["master_repl_offset"]
+            if self.replicas[name].client().info("replication")["slave_repl_offset"] < offset:
+                return False
+        return True
+
+    def master_port(self, name: str) -> int | None:
+        """The master's port as a majority of sentinels see it now."""
+        ports = []
+        for sentinel in self.sentinels:
+            try:
+                address = sentinel.client().sentinel_get_master_addr_by_name(name)
+            except redis.RedisError:
+                continue
+            if address:
+                ports.append(int(address[1]))
+        for port in set(ports):
+            if ports.count(port) >= SENTINEL_QUORUM:
+                return port
+        return None
+
+    def stop(self):
+        for process in [*self.sentinels, *self.replicas.values(), *self.masters.values()]:
+            process.stop()
+
+    def __enter__(self) -> "SentinelSet":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE
 
+from portal.redis_pool import broker_url, master_name, sentinel_addresses
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -155,36 +157,50 @@ DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"] if DATABASE_REPLICA_URL else
 # --- Cache and sessions ---------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
+# Redis Sentinel (portal/redis_pool.py), "host:port,host:port": set, every Redis URL above and
+# below names a master the sentinels watch instead of a server (redis://cache/0,
+# redis://sessions/1), and each connection goes to that master wherever it is now.
+REDIS_SENTINELS = sentinel_addresses(env.list("REDIS_SENTINELS", default=[]))
 
 
-def redis_cache(url: str, *, optional: bool) -> dict:
+def redis_cache(url: str, *, optional: bool, sentinels=()) -> dict:
     """A django-redis cache with short timeouts.
 
     `optional`: a Redis error is a miss on read and a skipped write (django-redis'
     IGNORE_EXCEPTIONS, logged once a minute below), so losing the cache costs speed, never a
     page. Sessions are not optional: a failed read must not pass for "signed out"
     (portal.sessions turns it into a 503).
+    `sentinels`: the URL names a Sentinel master; reads and writes go to the master only
+    (its replica is there to take over, not to serve reads a moment stale).
     """
+    options = {
+        "CLIENT_CLASS": "django_redis.client.DefaultClient",
+        "CONNECTION_POOL_CLASS": "portal.redis_pool.CircuitBreakerConnectionPool",
+        "SOCKET_CONNECT_TIMEOUT": 1,
+        "SOCKET_TIMEOUT": 1,
+        "IGNORE_EXCEPTIONS": optional,
+    }
+    if sentinels:
+        master_name(url)  # a server's URL here is a mistake: say so at start-up
+        options.update(
+            CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
+            CONNECTION_POOL_CLASS="portal.redis_pool.CircuitBreakerSentinelPool",
+            SENTINELS=sentinels,
+        )
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
-        "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "CONNECTION_POOL_CLASS": "portal.redis_pool.CircuitBreakerConnectionPool",
-            "SOCKET_CONNECT_TIMEOUT": 1,
-            "SOCKET_TIMEOUT": 1,
-            "IGNORE_EXCEPTIONS": optional,
-        },
+        "OPTIONS": options,
         "KEY_PREFIX": "portal",
     }
 
 
-def redis_caches(cache_url: str, session_url: str) -> dict:
+def redis_caches(cache_url: str, session_url: str, sentinels=REDIS_SENTINELS) -> dict:
     return {
-        "default": redis_cache(cache_url, optional=True),
-        "sessions": redis_cache(session_url, optional=False),
+        "default": redis_cache(cache_url, optional=True, sentinels=sentinels),
+        "sessions": redis_cache(session_url, optional=False, sentinels=sentinels),
         # The rate limiter's counters: optional too, so the limiter fails open.
-        "ratelimit": redis_cache(cache_url, optional=True),
+        "ratelimit": redis_cache(cache_url, optional=True, sentinels=sentinels),
     }
 
 
@@ -215,14 +231,13 @@ SIGNUP_STREAM_CLAIM_IDLE_MS = env.int("SIGNUP_STREAM_CLAIM_IDLE_MS", default=30_
 SIGNUP_STREAM_MAX_LAG = env.float("SIGNUP_STREAM_MAX_LAG", default=10.0)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+_BROKER_OPTIONS = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 2,
     # Publishing (signup, application) tries the broker twice, not for 2 s: a broker that is
@@ -231,6 +246,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.05,
 }
+
+
+def celery_broker(url: str, sentinels=REDIS_SENTINELS) -> tuple[str, dict]:
+    """Celery's broker URL and transport options for a Redis URL; behind Sentinel, kombu's
+    form: one sentinel:// per sentinel, and the master's name in the options."""
+    if not sentinels or not url.startswith(("redis://", "rediss://")):
+        return url, _BROKER_OPTIONS
+    options = {**_BROKER_OPTIONS, "master_name": master_name(url)}
+    return broker_url(url, sentinels), options
+
+
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
+    env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_caches, replica_database
+from .base import celery_broker, env, master_name, redis_caches, replica_database
 
 
 def required(name: str) -> str:
@@ -30,7 +30,7 @@ REDIS_URL = required("REDIS_URL")
 # would sign volunteers out and drop queued tasks. Sharing it takes an explicit opt-in.
 SESSION_REDIS_URL = env("SESSION_REDIS_URL", default=REDIS_URL)
 CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+_broker = env("CELERY_BROKER_URL", default=REDIS_URL)
 # Accepted signups wait there until written (accounts/signup_stream.py): never evicted either.
 SIGNUP_STREAM_URL = env("SIGNUP_STREAM_URL", default=SESSION_REDIS_URL)
 ALLOW_SHARED_CACHE_REDIS = env.bool("ALLOW_SHARED_CACHE_REDIS", default=False)
@@ -45,7 +45,7 @@ def redis_server(url: str) -> tuple:
 
 for _name, _url in (
     ("SESSION_REDIS_URL", SESSION_REDIS_URL),
-    ("CELERY_BROKER_URL", CELERY_BROKER_URL),
+    ("CELERY_BROKER_URL", _broker),
     ("SIGNUP_STREAM_URL", SIGNUP_STREAM_URL),
 ):
     if (
@@ -58,6 +58,9 @@ for _name, _url in (
             "Redis of its own (noeviction, append-only), or set ALLOW_SHARED_CACHE_REDIS=true "
             "if that Redis never evicts."
         )
+if REDIS_SENTINELS:  # noqa: F405 - the cache, sessions and broker URLs are checked in base
+    master_name(SIGNUP_STREAM_URL)
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(_broker)
 CELERY_TASK_ALWAYS_EAGER = False
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 PORTAL_PUBLIC_SCHEME = "https"

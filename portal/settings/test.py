@@ -1,7 +1,7 @@
 """Tests: real PostgreSQL and Redis (never SQLite), fast hashing, no eager Celery."""
 
 from .base import *  # noqa: F403
-from .base import env, redis_caches
+from .base import celery_broker, env, redis_caches
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/portal"),
@@ -18,7 +18,9 @@ CACHES = redis_caches(REDIS_URL, SESSION_REDIS_URL)
 SIGNUP_STREAM_URL = env("SIGNUP_STREAM_URL", default=SESSION_REDIS_URL)
 for cache in CACHES.values():
     cache["KEY_PREFIX"] = "portal-test"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = celery_broker(
+    env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+)
 CELERY_TASK_ALWAYS_EAGER = False
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 
