@@ -50,8 +50,9 @@ class MissionForm(DsfrForm, forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             "prerequisites": forms.Textarea(attrs={"rows": 3}),
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            # A date input reads ISO dates only (a localised 29/11/2026 shows it empty).
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "sites": forms.CheckboxSelectMultiple,
         }
 

@@ -334,6 +334,9 @@ def test_managers_add_edit_and_remove_slots_on_the_mission_form(org):
     assert (first.places, second.places, first.start) == (2, 1, at(5))
     mission.refresh_from_db()
     assert mission.places == 3 and mission.end_date == at(6).date()
+    page = client.get(url).text  # dates as a date input reads them (ISO), slots likewise
+    assert f'name="end_date" value="{at(6).date().isoformat()}"' in page
+    assert f'name="slots-0-start" value="{local(at(5)):%Y-%m-%dT%H:%M}"' in page
 
     taken = services.apply(mission.pk, make.volunteer(), "", [first.pk, second.pk])
     waiting = services.apply(mission.pk, make.volunteer(), "", [second.pk])
