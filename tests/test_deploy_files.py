@@ -30,6 +30,7 @@ PROCFILE = ROOT / "Procfile"
 DOCKERFILE = ROOT / "Dockerfile"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+SENTINEL_COMPOSE_FILE = ROOT / "deploy" / "compose.sentinel.yml"
 SETTINGS_DIR = ROOT / "portal" / "settings"
 
 EXPECTED_SERVICES = {
@@ -40,6 +41,7 @@ EXPECTED_SERVICES = {
     "beat",
     "signups",
     "postgres",
+    "postgres-replica",
     "redis",
     "redis-sessions",
 }
@@ -62,6 +64,11 @@ OTHER_READERS = {
 @pytest.fixture(scope="module")
 def compose():
     return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def sentinel_compose():
+    return yaml.safe_load(SENTINEL_COMPOSE_FILE.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +291,88 @@ def test_redis_roles(compose):
     assert sessions.hostname == "redis-sessions"
     assert broker.hostname == "redis-sessions"
     assert sessions.path != broker.path, "sessions and broker share a redis db"
+
+
+def mounted_scripts(service: dict) -> dict[str, Path]:
+    """The service's bind-mounted files: target in the container -> file in the repository
+    (paths relative to docker-compose.yml, as compose reads them in every -f file)."""
+    mounts = {}
+    for spec in service.get("volumes", []):
+        source, target = spec.split(":")[:2]
+        if source.startswith("./"):
+            mounts[target] = ROOT / source
+    return mounts
+
+
+def test_read_replica_streams_from_the_primary(compose):
+    services = compose["services"]
+    primary, replica = services["postgres"], services["postgres-replica"]
+    # The primary creates the replication role on its first start and keeps WAL for it.
+    init = mounted_scripts(primary)["/docker-entrypoint-initdb.d/replication.sh"]
+    assert "REPLICATION LOGIN" in init.read_text() and "host replication replicator" in (
+        init.read_text()
+    )
+    assert "wal_keep_size=" in primary["command"]
+    # The replica runs the clone-then-follow script, from the primary, as its password says.
+    entrypoint = replica["entrypoint"]
+    script = mounted_scripts(replica)[entrypoint[-1]]
+    assert entrypoint[0] == "sh" and script.is_file()
+    assert "pg_basebackup" in script.read_text() and " -R " in script.read_text()
+    assert replica["environment"]["PRIMARY_HOST"] == "postgres"
+    assert (
+        replica["environment"]["REPLICATION_PASSWORD"]
+        == (primary["environment"]["REPLICATION_PASSWORD"])
+    )
+    assert replica["image"] == primary["image"], "pg_basebackup needs the same major version"
+    assert replica["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert replica["user"] == "postgres"  # the cloned files must be the server's own
+    assert replica["environment"]["PGDATA"] in {
+        spec.split(":")[1] for spec in replica["volumes"] if not spec.startswith("./")
+    }
+    assert "healthcheck" in replica
+
+
+def test_web_reads_from_the_replica(compose):
+    """Same database and credentials as DATABASE_URL, on the replica's host; nothing waits for
+    the replica (the router reads from the primary while it is away)."""
+    env = compose["x-app-env"]
+    primary, replica = urlparse(env["DATABASE_URL"]), urlparse(env["DATABASE_REPLICA_URL"])
+    assert replica.hostname == "postgres-replica"
+    assert (replica.scheme, replica.username, replica.password, replica.path) == (
+        primary.scheme,
+        primary.username,
+        primary.password,
+        primary.path,
+    )
+    assert "postgres-replica" not in compose["services"]["web"]["depends_on"]
+
+
+def test_sentinel_override(compose, sentinel_compose):
+    services = {**compose["services"], **sentinel_compose["services"]}
+    sentinel = sentinel_compose["services"]["sentinel"]
+    script = mounted_scripts(sentinel)[sentinel["entrypoint"][-1]]
+    monitors = re.findall(r"sentinel monitor (\S+) (\S+) (\d+) (\d+)", script.read_text())
+    masters = {name: host for name, host, _port, _quorum in monitors}
+    assert masters == {"cache": "redis", "sessions": "redis-sessions"}
+    assert all(int(quorum) == 2 for *_, quorum in monitors)  # a majority of three sentinels
+    for name in ("redis", "redis-sessions"):
+        replica = shlex.split(sentinel_compose["services"][f"{name}-replica"]["command"])
+        master = shlex.split(compose["services"][name]["command"])
+        assert replica[1:4] == ["--replicaof", name, "6379"]
+        # A replica becomes the master: it must keep its master's eviction and persistence.
+        assert replica[4:] == master[1:], name
+    # Every app service names the masters through the sentinels, and the settings read it all.
+    text = settings_text()
+    for name in APP_SERVICES:
+        env = sentinel_compose["services"][name]["environment"]
+        host, _, port = env["REDIS_SENTINELS"].partition(":")
+        assert host in services and port == "26379"
+        assert urlparse(env["REDIS_URL"]).hostname == "cache"
+        for key in ("SESSION_REDIS_URL", "CELERY_BROKER_URL"):
+            assert urlparse(env[key]).hostname == "sessions", key
+        assert urlparse(env["SESSION_REDIS_URL"]).path != urlparse(env["CELERY_BROKER_URL"]).path
+        for variable in env:
+            assert re.search(rf"""["']{variable}["']""", text), variable
 
 
 def test_static_and_media_volumes_line_up(compose):

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -194,9 +195,7 @@ class PostgresServer:
         return f"postgres://postgres@127.0.0.1:{self.port}/{self.name}"
 
     def run(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        command = [str(PG_BIN / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
+        command = as_postgres_user([str(PG_BIN / program), *args])
         return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
 
     def start(self) -> "PostgresServer":
@@ -236,6 +235,127 @@ class PostgresServer:
         if errors or (restore.returncode and "earth" not in restore.stderr.decode()):
             raise DidNotStart(f"pg_restore failed: {restore.stderr.decode()[-2000:]}")
         return self
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def as_postgres_user(command: list[str]) -> list[str]:
+    """initdb, postgres and the files they own refuse root: run as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def postgres_env(**extra) -> dict:
+    """This environment with PostgreSQL's programs on PATH, as in the postgres image."""
+    return {**os.environ, "PATH": f"{PG_BIN}:{os.environ['PATH']}", **extra}
+
+
+def allow_replication(port: int, data: Path, password: str = "replicator") -> bool:
+    """Run deploy/postgres-replication.sh on a cluster, as the postgres image runs it on a new
+    one: the `replicator` role and its pg_hba line (then a reload). False if the role exists."""
+    url = f"postgres://postgres@127.0.0.1:{port}/postgres"
+    exists = subprocess.run(
+        [str(PG_BIN / "psql"), url, "-tAc", "SELECT 1 FROM pg_roles WHERE rolname='replicator'"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    if exists.stdout.strip():
+        return False
+    env = postgres_env(
+        PGHOST="127.0.0.1",
+        PGPORT=str(port),
+        PGDATA=str(data),
+        POSTGRES_USER="postgres",
+        POSTGRES_DB="postgres",
+        REPLICATION_PASSWORD=password,
+    )
+    script = ["sh", str(ROOT / "deploy" / "postgres-replication.sh")]
+    subprocess.run(as_postgres_user(script), env=env, check=True, capture_output=True, cwd="/")
+    reload = [str(PG_BIN / "pg_ctl"), "-D", str(data), "reload"]
+    subprocess.run(as_postgres_user(reload), check=True, capture_output=True, cwd="/")
+    return True
+
+
+class PostgresReplica:
+    """A hot standby of a loopback primary, cloned and run by deploy/postgres-replica.sh as
+    compose's `postgres-replica` service runs it (pg_basebackup, then streaming replication).
+    The primary needs the replication role first (allow_replication). `options` go to
+    postgres (`-c name=value`): a standby needs max_connections at least the primary's."""
+
+    def __init__(self, primary_port: int, directory: Path | None = None, options=()):
+        self.primary_port = primary_port
+        self.port = free_port()
+        self.dir = directory or Path(tempfile.mkdtemp(prefix="portal-pg-replica-"))
+        self.data = self.dir / "data"
+        self.log_path = self.dir / "replica.log"
+        self.options = [str(option) for option in options]
+        self.process: subprocess.Popen | None = None
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def start(self, timeout: float = 300) -> "PostgresReplica":
+        """Clone (unless the data directory is there already) and wait for a standby that
+        accepts connections."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        env = postgres_env(
+            PGDATA=str(self.data),
+            PRIMARY_HOST="127.0.0.1",
+            PRIMARY_PORT=str(self.primary_port),
+            PGPORT=str(self.port),
+        )
+        script = ["sh", str(ROOT / "deploy" / "postgres-replica.sh")]
+        loopback = ["-c", "listen_addresses=127.0.0.1", "-k", str(self.dir)]
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                as_postgres_user([*script, *loopback, *self.options]),
+                env=env,
+                cwd="/",
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not self.in_recovery():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise DidNotStart(f"replica did not start; {self.log_path}:\n{self.log_tail()}")
+            time.sleep(0.2)
+        return self
+
+    def in_recovery(self) -> bool:
+        try:
+            with psycopg.connect(self.url("postgres"), connect_timeout=1) as conn:
+                return bool(conn.execute("SELECT pg_is_in_recovery()").fetchone()[0])
+        except psycopg.Error:
+            return False
+
+    @property
+    def pid(self) -> int | None:
+        """The standby's postmaster (its process tree holds the WAL receiver and backends)."""
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        return None
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "".join(text.splitlines(True)[-lines:])
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT to the postmaster), as `docker compose stop` would."""
+        pid = self.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        if self.process is not None:
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                kill_process_group(self.process)
 
     def remove(self) -> None:
         self.stop()
