@@ -2,7 +2,9 @@
 slot, the volunteer chooses slots (page, form, API), reminders go per slot, and associations
 edit slots and read applicants per slot, never another organisation's."""
 
+import csv
 import datetime
+import io
 from html import unescape
 
 import pytest
@@ -371,6 +373,24 @@ def test_managers_add_edit_and_remove_slots_on_the_mission_form(org):
     assert mission.slots.count() == 1
 
 
+def test_a_new_mission_is_created_with_its_slots(org):
+    client = make.client_for(make.manager(org))
+    data = {
+        **mission_data(make.mission(org), title="Collecte en créneaux", places=1),
+        **slot_rows(("", local(at(4)), local(at(4, 11)), 3, False), ("", None, None, 1, False)),
+    }
+    response = client.post(f"/fr/espace-association/{org.pk}/missions/nouvelle/", data)
+    assert response.status_code == 302
+    created = Mission.objects.get(title="Collecte en créneaux")
+    assert created.status == Mission.Status.DRAFT and created.places == 3
+    assert list(created.slots.values_list("start", "places")) == [(at(4), 3)]
+    past = {**data, **slot_rows(("", local(at(-2)), local(at(-2, 11)), 3, False))}
+    refused = client.post(f"/fr/espace-association/{org.pk}/missions/nouvelle/", past)
+    assert refused.status_code == 400
+    assert "Un nouveau créneau ne peut pas commencer dans le passé." in unescape(refused.text)
+    assert Mission.objects.filter(title="Collecte en créneaux").count() == 1
+
+
 def test_a_mission_with_whole_mission_applications_gets_no_first_slot(org):
     mission = make.mission(org)
     services.apply(mission.pk, make.volunteer())
@@ -400,6 +420,15 @@ def test_the_applicants_page_groups_and_filters_per_slot(org):
     only_first = unescape(client.get(url, {"slot": first.pk}).text)
     assert ada.volunteer.email in only_first and cy.volunteer.email in only_first
     assert bob.volunteer.email not in only_first
+    export = url.rstrip("/") + ".csv"
+    rows = list(csv.reader(io.StringIO(client.get(export, {"slot": first.pk}).content.decode())))
+    assert rows[0][-1] == "Créneaux"
+    by_email = {row[2]: row[-1] for row in rows[1:]}
+    start = f"{local(first.start):%Y-%m-%d %H:%M}-{local(first.end):%H:%M}"
+    assert by_email == {
+        ada.volunteer.email: f"{start} (A une place)",
+        cy.volunteer.email: f"{start} (Sur liste d'attente)",
+    }
 
 
 # --- Isolation: an association never sees nor changes another's slots -------------------------
