@@ -200,6 +200,9 @@ def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
         slot = change.slot
         if slot is not None and slot.mission_id != mission.pk:
             raise PermissionDenied("Not a slot of this mission.")
+        if slot is not None and slot.pk not in counts:  # removed by another manager meanwhile
+            errors.append(_("This slot is no longer there: reload the page."))
+            continue
         if change.delete:
             if slot is None:
                 continue

@@ -404,6 +404,11 @@ def test_a_mission_with_whole_mission_applications_gets_no_first_slot(org):
     assert not mission.slots.exists()
     with pytest.raises(ValidationError):  # and a new slot never starts in the past
         services.save_slots(make.mission(org), [services.SlotChange(None, at(-1), at(1), 2)])
+    other, (gone,) = slotted(org, places=(2,))
+    Slot.objects.filter(pk=gone.pk).delete()  # another manager removed it meanwhile
+    with pytest.raises(ValidationError):
+        services.save_slots(other, [services.SlotChange(gone, at(5), at(5, 12), 2)])
+    assert not other.slots.exists()
 
 
 def test_the_applicants_page_groups_and_filters_per_slot(org):
