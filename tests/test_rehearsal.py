@@ -10,7 +10,13 @@ import pytest
 
 from bench.rehearsal import capacity, invariants, report
 from bench.rehearsal import plan as plans
-from bench.rehearsal.topology import compose_command, nginx_config, procfile_command
+from bench.rehearsal.topology import (
+    PRIMARY_OPTIONS,
+    REPLICA_SETTINGS,
+    compose_command,
+    nginx_config,
+    procfile_command,
+)
 
 PLAN = plans.build(quick=True)
 
@@ -68,6 +74,12 @@ def test_plan_phases_follow_each_other():
     assert PLAN["end"] < 240  # QUICK: the load stays well under the 5 minutes
 
 
+REPLICA_READS = {
+    "replica": {"scans": 900, "mission_scans": 600, "transactions": 1200},
+    "primary": {"scans": 2700, "mission_scans": 100, "transactions": 5000},
+}
+
+
 def canned_run(out):
     """What a QUICK run leaves behind, made up: every component burns 0.1 core at rest and,
     in each calibration phase, a known CPU time per request."""
@@ -75,10 +87,11 @@ def canned_run(out):
         "home": {"nginx": 0.2},
         "miss": {"web": 20.0, "postgres": 4.0},
         "search": {"web": 10.0, "postgres": 30.0},
-        "mission": {"web": 8.0},
+        "mission": {"web": 8.0, "postgres_replica": 2.0},
         "signup": {"web": 3.0, "signup_writer": 1.0, "worker": 2.0},
     }
-    components = ["nginx", "web", "postgres", "signup_writer", "worker", "locust"]
+    components = ["nginx", "web", "postgres", "postgres_replica", "signup_writer", "worker"]
+    components.append("locust")
     cpu = dict.fromkeys(components, 0.0)
     samples, per_second, emails = [], [], 0
     for t in range(int(PLAN["end"])):
@@ -104,7 +117,15 @@ def canned_run(out):
             if kind == "signup":
                 emails += rate
         samples.append(
-            {"t": t + 1, "cpu": dict(cpu), "stream": 0, "outbox_pending": 1, "emails_sent": emails}
+            {
+                "t": t + 1,
+                "cpu": dict(cpu),
+                "stream": 0,
+                "outbox_pending": 1,
+                "emails_sent": emails,
+                "replica_lag_s": 0.02 * (t % 5),
+                "replica_behind_bytes": 4096 * (t % 3),
+            }
         )
     faults = [{**f, "end": f["at"] + f.get("duration", 0)} for f in PLAN["faults"]]
     steps = [
@@ -131,6 +152,7 @@ def canned_run(out):
             "bad": [],
             "windows": plans.windows(PLAN, faults),
             "backlog": {"stream": 0},
+            "replica": REPLICA_READS,
         }
     )
     files = {
@@ -142,6 +164,8 @@ def canned_run(out):
             "run_id": "canned",
             "invariants": checks,
             "sizes": {"database_bytes": 3 * 2**30, "redis_bytes": {}},
+            "replica": REPLICA_READS,
+            "timings": {"replica_clone_seconds": 12.5},
         },
     }
     for name, content in files.items():
@@ -171,15 +195,21 @@ def test_capacity_recovers_the_cost_of_each_request(tmp_path):
         >= plan["sizing"]["behind the CDN"]["web_containers"]
     )
     assert plan["postgres_memory_gb"] == 8  # twice 3 GiB, rounded up to a power of two
+    # The replica's share of the mission pages: 1,667 visitors/s, 2 ms each -> 3.3 cores.
+    assert plan["cores"]["no CDN"]["postgres_replica"] == pytest.approx(3.33, rel=0.15)
+    assert plan["sizing"]["no CDN"]["postgres_replica_cpus"] == 8  # 3.3 / 60% busy -> 8
 
 
 def test_report_page_and_plots(tmp_path):
     canned_run(tmp_path)
     page = report.build(tmp_path)
     text = page.read_text()
-    for image in ("requests.png", "latency.png", "errors.png", "backlog.png", "cpu.png"):
+    images = ("requests.png", "latency.png", "errors.png", "backlog.png", "cpu.png", "replica.png")
+    for image in images:
         assert (tmp_path / image).stat().st_size > 1000
         assert image in text
+    assert "Read replica" in text and "<b>900</b> table scans (25% of all" in text
+    assert "the read replica served reads" in text
     assert "Saturation: first step over the limits at <b>40</b>" in text
     assert "Capacity plan" in text and "March 2020" in text
     assert json.loads((tmp_path / "capacity.json").read_text())["plan"]["targets"]
@@ -203,6 +233,19 @@ def test_nginx_config_derived_from_deploy(tmp_path):
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_replica_must_serve_reads():
+    served = invariants.replica_served_reads(REPLICA_READS)
+    assert served["ok"] and "25% on the replica" in served["detail"]
+    idle = {**REPLICA_READS, "replica": {"scans": 40, "mission_scans": 0, "transactions": 90}}
+    assert not invariants.replica_served_reads(idle)["ok"]  # the lag checks only
+
+
+def test_the_replica_can_start_from_the_primary():
+    """A hot standby refuses to start with fewer connections than its primary allows."""
+    settings = dict(setting.split("=") for setting in REPLICA_SETTINGS)
+    assert f"max_connections={settings['max_connections']}" in PRIMARY_OPTIONS
 
 
 def test_commands_come_from_the_shipped_files():

@@ -20,6 +20,7 @@ COMPONENTS = (
     "worker",
     "beat",
     "postgres",
+    "postgres_replica",
     "redis_cache",
     "redis_sessions",
 )
@@ -81,6 +82,11 @@ def per_request(plan: dict, samples: list[dict], per_second: list[dict]) -> dict
     return out
 
 
+def database_cpus(cores: float) -> int:
+    """A database server's CPUs: a power of two, two at least (how they are sold)."""
+    return 2 ** max(1, math.ceil(math.log2(max(cores, 1))))
+
+
 def plan_for(costs: dict, db_bytes: int = 0, redis_bytes: dict | None = None) -> dict:
     """Cores per component for the targets, with and without a CDN in front, and the sizes."""
     visitors_per_s = TARGET_VISITORS / (TARGET_MINUTES * 60)
@@ -107,7 +113,8 @@ def plan_for(costs: dict, db_bytes: int = 0, redis_bytes: dict | None = None) ->
             "web_containers": max(2, math.ceil(web)),
             "worker_containers": max(2, math.ceil(workers)),
             "nginx_cores": round(need.get("nginx", 0) / UTILISATION, 1),
-            "postgres_cpus": 2 ** max(1, math.ceil(math.log2(max(pg, 1)))),
+            "postgres_cpus": database_cpus(pg),
+            "postgres_replica_cpus": database_cpus(need.get("postgres_replica", 0) / UTILISATION),
             "redis_cache_core_share": need.get("redis_cache", 0),
             "redis_sessions_core_share": need.get("redis_sessions", 0),
         }

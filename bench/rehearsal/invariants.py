@@ -78,11 +78,29 @@ def backlog_drained(final: dict) -> dict:
     }
 
 
+def replica_served_reads(reads: dict) -> dict:
+    """reads: {"replica"|"primary": {"scans", "mission_scans", "transactions"}} during the load.
+    A replica that served nothing means the router never sent it a read: the topology would
+    not be the one production runs."""
+    replica, primary = reads["replica"], reads["primary"]
+    share = replica["scans"] / max(replica["scans"] + primary["scans"], 1)
+    return {
+        "name": "the read replica served reads",
+        "ok": replica["mission_scans"] > 0,
+        "detail": f"table scans on the replica {replica['scans']}, on the primary "
+        f"{primary['scans']} ({100 * share:.0f}% on the replica); missions table "
+        f"{replica['mission_scans']} vs {primary['mission_scans']}",
+    }
+
+
 def check_all(facts: dict) -> list[dict]:
-    return [
+    checks = [
         accepted_have_accounts(facts["accepted"], set(facts["accounts"])),
         one_confirmation_each(facts["accounts"], facts["brevo_keys"]),
         places_respected(facts["overfull"]),
         server_errors_in_windows(facts["bad"], facts["windows"]),
         backlog_drained(facts["backlog"]),
     ]
+    if "replica" in facts:  # the rehearsal always has one; canned runs may leave it out
+        checks.append(replica_served_reads(facts["replica"]))
+    return checks

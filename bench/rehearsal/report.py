@@ -149,6 +149,22 @@ def plots(data: dict, out: Path) -> list[str]:
         ax.set(title="CPU per process group (cores)", xlabel="seconds", ylabel="cores")
         ax.legend(fontsize=7, ncol=3)
         save(fig, "cpu.png")
+
+        if any("replica_lag_s" in s for s in samples):
+            fig, ax = plt.subplots(figsize=(11, 3))
+            ax.plot(t, [s.get("replica_lag_s") for s in samples], label="replay lag (s)")
+            ax.set(title="Read replica lag, as the primary sees it", xlabel="seconds")
+            behind = ax.twinx()
+            behind.plot(
+                t,
+                [(s.get("replica_behind_bytes") or 0) / 1024 for s in samples],
+                color="tab:orange",
+                linewidth=0.7,
+                label="WAL not yet replayed (kB)",
+            )
+            shade(ax, windows, switches)
+            fig.legend(fontsize=7, loc="upper right")
+            save(fig, "replica.png")
     return names
 
 
@@ -158,6 +174,30 @@ def table(rows: list[list], header: list[str]) -> str:
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def replica_section(summary: dict, samples: list[dict]) -> str:
+    """What the read replica did: the reads it took from the primary, and how far behind."""
+    reads = summary.get("replica")
+    if not reads:
+        return ""
+    replica, primary = reads["replica"], reads["primary"]
+    share = replica["scans"] / max(replica["scans"] + primary["scans"], 1)
+    lags = [s["replica_lag_s"] for s in samples if s.get("replica_lag_s") is not None]
+    behind = [s["replica_behind_bytes"] for s in samples if "replica_behind_bytes" in s]
+    clone = summary.get("timings", {}).get("replica_clone_seconds")
+    return (
+        "<h2>Read replica</h2><p>A streaming replica cloned from the primary with "
+        f"pg_basebackup (deploy/postgres-replica.sh, {clone} s) and read by both web instances "
+        "(DATABASE_REPLICA_URL: search, mission and organisation pages, the missions API; "
+        "portal/replica.py). During the load it served "
+        f"<b>{replica['scans']:,}</b> table scans ({100 * share:.0f}% of all; the missions "
+        f"table: {replica['mission_scans']:,} on the replica, {primary['mission_scans']:,} "
+        f"on the primary) in {replica['transactions']:,} transactions. Replay lag: "
+        f"{max(lags, default=0):.2f} s at most, {sum(lags) / max(len(lags), 1):.3f} s on "
+        f"average; at most {max(behind, default=0) / 1024:.0f} kB of WAL not yet replayed "
+        f"(reads go back to the primary beyond REPLICA_MAX_LAG).</p>"
+    )
 
 
 def build(out: Path) -> Path:
@@ -231,6 +271,7 @@ def build(out: Path) -> Path:
             ["fault", "at", "end", "error"],
         )
     )
+    parts.append(replica_section(summary, data["samples"]))
     for image in images:
         parts.append(f"<p><img src='{image}' style='max-width:100%'></p>")
     if costs:
@@ -268,6 +309,7 @@ def build(out: Path) -> Path:
                     size["web_containers"],
                     size["worker_containers"],
                     size["postgres_cpus"],
+                    size.get("postgres_replica_cpus", ""),
                     size["nginx_cores"],
                 ]
             )
@@ -278,6 +320,7 @@ def build(out: Path) -> Path:
                 plan_figures["march_2020"]["app_containers"],
                 "",
                 plan_figures["march_2020"]["database"],
+                "",
                 "",
             ]
         )
@@ -290,6 +333,7 @@ def build(out: Path) -> Path:
                     "web containers (1 CPU)",
                     "worker containers",
                     "PostgreSQL CPUs",
+                    "replica CPUs",
                     "nginx cores",
                 ],
             )

@@ -3,7 +3,8 @@ data set once, replay day -2 with Locust while faults are played, check the inva
 the report. Exits 1 when an invariant breaks.
 
 State kept between runs (the data set): REHEARSAL_DIR (default /var/tmp/portal-rehearsal): the
-private PostgreSQL cluster, one database per size (portal_full, portal_quick).
+private PostgreSQL cluster, one database per size (portal_full, portal_quick). Its streaming
+replica is cloned anew at each run, once the data set is there.
 Results: bench/results/rehearsal/ (full) or bench/results/rehearsal/quick/.
 """
 
@@ -27,6 +28,7 @@ from bench.rehearsal import invariants, report
 from bench.rehearsal import plan as plans
 from bench.rehearsal.sampler import Sampler
 from bench.rehearsal.topology import (
+    REPLICA_SETTINGS,
     ROOT,
     Postgres,
     Proc,
@@ -38,9 +40,16 @@ from bench.rehearsal.topology import (
     redis_ready,
     wait_for,
 )
-from portal.testing.servers import free_port
+from portal.testing.servers import PostgresReplica, allow_replication, free_port
 
 HOST = "localhost"  # the first demo portal (load_demo), the default site
+REPLICA_READS_SQL = (
+    "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0)::bigint, "
+    "coalesce(sum(seq_scan + coalesce(idx_scan, 0)) "
+    "FILTER (WHERE relname = 'missions_mission'), 0)::bigint, "
+    "(SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) "
+    "FROM pg_stat_user_tables"
+)
 
 
 def log(message: str) -> None:
@@ -70,11 +79,23 @@ class Rehearsal:
         # One cluster per size: a QUICK run never waits for, nor stops, the full one's.
         self.pg = Postgres(state / f"pg-{self.db_name}", self.ports["postgres"])
         self.database_url = self.pg.url(self.db_name)
+        # The read replica, as compose's postgres-replica: the web instances read search,
+        # mission and organisation pages and the missions API from it (portal/replica.py).
+        self.replica = PostgresReplica(
+            self.ports["postgres"],
+            state / f"pg-replica-{self.db_name}",
+            options=[word for setting in REPLICA_SETTINGS for word in ("-c", setting)],
+        )
         # QUICK only: a worker killed mid-send leaves its emails `sending` until their lease
         # ends (120 s in production), then the sweeper (every 30 s) sends them again; shorter
         # here, so that the drain fits in the 5 minutes. The full run keeps production's.
         quick_outbox = {"EMAIL_LEASE_SECONDS": 20, "EMAIL_SWEEP_INTERVAL": 5} if quick else {}
-        self.env = app_env(self.database_url, self.ports, **quick_outbox)
+        self.env = app_env(
+            self.database_url,
+            self.ports,
+            DATABASE_REPLICA_URL=self.replica.url(self.db_name),
+            **quick_outbox,
+        )
         self.faults: list[dict] = []
         self.timings: dict[str, float] = {}
         self.first_portal = ""
@@ -184,6 +205,35 @@ class Rehearsal:
         elif first.exists():
             self.first_portal = first.read_text() + " (data set reused)"
 
+    def start_replica(self) -> None:
+        """Clone the primary now that the data set is there (a fresh clone each run: the
+        primary has moved on since the last one), as compose's postgres-replica does on an
+        empty volume, then follow it."""
+        started = time.monotonic()
+        shutil.rmtree(self.replica.dir, ignore_errors=True)
+        allow_replication(self.pg.port, self.pg.data)
+        log(f"read replica: pg_basebackup of {self.db_name}, then streaming")
+        self.replica.start(timeout=3600)
+        self.timings["replica_clone_seconds"] = round(time.monotonic() - started, 1)
+
+    def replica_reads(self) -> dict:
+        """Reads served so far by the replica and by the primary: table scans (all tables,
+        and the missions table that search and mission pages read), transactions."""
+        figures = {}
+        for name, url in (
+            ("replica", self.replica.url(self.db_name)),
+            ("primary", self.database_url),
+        ):
+            with psycopg.connect(url, autocommit=True) as conn:
+                figures[name] = dict(
+                    zip(
+                        ("scans", "mission_scans", "transactions"),
+                        conn.execute(REPLICA_READS_SQL).fetchone(),
+                        strict=True,
+                    )
+                )
+        return figures
+
     def first_portal_step(self) -> None:
         """compose's documented first run makes a portal with `create_portal`; the rehearsal
         needs content too, so it runs load_demo, whose portals (`localhost`,
@@ -244,6 +294,8 @@ class Rehearsal:
             self.switcher.wait(10)
         for proc in reversed(list(self.procs.values())):
             proc.stop(10)
+        with contextlib.suppress(Exception):
+            self.replica.remove()
         with contextlib.suppress(Exception):
             self.pg.stop()
 
@@ -400,6 +452,7 @@ class Rehearsal:
             k: [self.procs[n].pid for n in names if n in self.procs] for k, names in groups.items()
         }
         out["postgres"] = [self.pg.postmaster_pid()]
+        out["postgres_replica"] = [self.replica.pid]
         return out
 
     def backlog(self) -> dict:
@@ -497,10 +550,12 @@ class Rehearsal:
         try:
             self.start_services()
             self.prepare_data()
+            self.start_replica()
             self.start_app()
             plan = self.build_plan()
             (self.out / "plan.json").write_text(json.dumps(plan))
             self.smoke(plan)
+            reads_before = self.replica_reads()
             t0 = time.time() + 3
             sampler = Sampler(
                 self.roots,
@@ -564,7 +619,12 @@ class Rehearsal:
             time.sleep(1)
             sampler.stop()
             (self.out / "faults.json").write_text(json.dumps(self.faults, indent=2))
+            reads_after = self.replica_reads()
             facts = self.facts(plan, final)
+            facts["replica"] = {
+                server: {k: v - reads_before[server][k] for k, v in counts.items()}
+                for server, counts in reads_after.items()
+            }
             checks = invariants.check_all(facts)
             self.timings["total_seconds"] = round(time.monotonic() - started, 1)
             summary = {
@@ -576,6 +636,7 @@ class Rehearsal:
                 "invariants": checks,
                 "applications": facts["applications"],
                 "final_backlog": final,
+                "replica": facts["replica"],
                 "cloudflare": requests.get(
                     f"http://127.0.0.1:{self.ports['cloudflare']}/", timeout=5
                 ).json(),

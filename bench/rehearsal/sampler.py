@@ -1,5 +1,6 @@
 """Every second: CPU seconds used so far by each component (a process and all its descendants,
-reaped ones included), and the backlogs (signup stream, outbox, Celery queue).
+reaped ones included), the backlogs (signup stream, outbox, Celery queue) and the read
+replica's lag as the primary sees it (replay lag in seconds, WAL bytes not yet replayed).
 
 A component's CPU is cumulative: user + system time of every live process of its tree, plus
 what its processes' reaped children used (gunicorn's recycled workers, PostgreSQL's finished
@@ -17,6 +18,11 @@ import psutil
 import psycopg
 import redis
 import requests
+
+REPLICA_LAG_SQL = (
+    "SELECT EXTRACT(EPOCH FROM replay_lag)::float8, "
+    "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 FROM pg_stat_replication LIMIT 1"
+)
 
 
 def tree_cpu(pid: int) -> float:
@@ -95,6 +101,10 @@ class Sampler(threading.Thread):
             counts = dict(rows)
             figures["outbox_pending"] = counts.get("pending", 0)
             figures["outbox_sending"] = counts.get("sending", 0)
+            replica = self.conn.execute(REPLICA_LAG_SQL).fetchone()
+            if replica is not None:  # None: no replica streaming at this second
+                figures["replica_lag_s"] = replica[0] or 0.0  # NULL once idle and caught up
+                figures["replica_behind_bytes"] = replica[1] or 0.0
         except psycopg.Error:
             with contextlib.suppress(Exception):
                 self.conn.close()

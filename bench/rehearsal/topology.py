@@ -5,7 +5,9 @@ only what a container would have supplied rewritten (ports, paths, the upstream 
 `docker compose up --scale web=2` resolves to two addresses, and the CDN's address range:
 loopback, where the load generator stands in for the CDN); gunicorn, Celery, beat and the
 signup writer run the Procfile's commands under portal.settings.production; each Redis runs
-compose's command line; PostgreSQL is a private cluster (it is restarted during the run).
+compose's command line; PostgreSQL is a private cluster (it is restarted during the run), and
+its streaming replica is cloned and run by deploy/postgres-replica.sh, as compose's
+`postgres-replica` service (portal.testing.servers.PostgresReplica).
 """
 
 import contextlib
@@ -94,6 +96,15 @@ def wait_for(what: str, check, timeout: float, proc: Proc | None = None) -> None
 # --- PostgreSQL: a private cluster, kept between runs (the data set is reused) -----------------
 
 
+PRIMARY_OPTIONS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+    "-c shared_buffers=1GB -c work_mem=16MB -c maintenance_work_mem=512MB -c max_wal_size=4GB"
+)
+# The replica's postgres settings: a hot standby refuses to start with fewer max_connections
+# than its primary, and it serves the same reads (search, mission pages) with the same memory.
+REPLICA_SETTINGS = ("fsync=off", "max_connections=200", "shared_buffers=1GB", "work_mem=16MB")
+
+
 class Postgres:
     def __init__(self, directory: Path, port: int):
         self.dir = directory
@@ -119,12 +130,7 @@ class Postgres:
         if (self.data / "postmaster.pid").exists():  # a run that was killed left it running
             with contextlib.suppress(subprocess.CalledProcessError):
                 self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-            "-c shared_buffers=1GB -c work_mem=16MB -c maintenance_work_mem=512MB "
-            "-c max_wal_size=4GB"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} {PRIMARY_OPTIONS}"
         self.run(
             "pg_ctl",
             "-D",
