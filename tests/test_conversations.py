@@ -8,12 +8,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.services import delete_account, export_data
 from conversations import services
 from conversations.models import MAX_LENGTH, Message, Notice, SavedAnswer, Side
 from emails.models import OutboundEmail
-from emails.sending import render
+from emails.sending import claim, render
 from tests import factories as make
 from tests.factories import client_for
 
@@ -164,6 +167,20 @@ def test_reading_before_the_email_goes_out_cancels_it(settings, application, vol
     assert email.next_attempt_at - timezone.now() <= timedelta(seconds=60)
 
 
+def test_the_outbox_holds_a_notice_back_until_it_is_due(application, volunteer, manager):
+    services.post_message(application, volunteer, Side.VOLUNTEER, "Bonjour")
+    email = notices(application, Side.ASSOCIATION).get()
+
+    def claimed():
+        return {record.pk for group in claim([email.pk]) for record in group.records}
+
+    assert email.pk not in claimed()
+    OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    assert email.pk in claimed()
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENDING
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_messages_at_the_same_instant_queue_one_email(demo):
     org = make.organisation(demo["localhost"])
@@ -246,6 +263,25 @@ def test_bad_input_is_a_form_error(application, volunteer, body, error):
     assert page.status_code == 400
     assert error in page.content.decode()
     assert not Message.objects.exists()
+
+
+@given(body=st.text(st.characters(codec="utf-8"), max_size=60), title=st.text(max_size=120))
+@hypothesis_settings(
+    max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
+def test_whatever_is_posted_the_answer_is_never_a_5xx(
+    settings, org, manager, application, body, title
+):
+    settings.MESSAGE_RATE_PER_USER_MINUTE = settings.MESSAGE_RATE_PER_USER_HOUR = "10000/m"
+    volunteer_client = client_for(application.volunteer)
+    answered = volunteer_client.post(volunteer_url(application), {"body": body})
+    assert answered.status_code in (302, 400)
+    saved = client_for(manager).post(
+        f"/fr/espace-association/{org.pk}/reponses-types/", {"title": title, "body": body}
+    )
+    assert saved.status_code in (302, 400)
+    odd = client_for(manager).get(association_url(application), {"answer": title})
+    assert odd.status_code == 200
 
 
 def test_too_many_messages_get_a_429_with_a_clear_error(settings, application, volunteer):
