@@ -8,6 +8,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missions import services as mission_services
-from missions.models import Application, Favourite, Mission
+from missions.models import Application, Booking, Favourite, Mission
 from missions.states import APPLICATION
 from portal import languages
 from portal.cache import public_cache
@@ -411,7 +412,8 @@ def my_applications(request):
         except PermissionDenied:
             messages.error(request, _("This application can no longer be cancelled."))
         return redirect("accounts:applications")
-    applications = list(mine.order_by("-created_at"))
+    slots = Booking.objects.select_related("slot").order_by("slot__start")
+    applications = list(mine.prefetch_related(Prefetch("bookings", slots)).order_by("-created_at"))
     for application in applications:
         application.can_answer = mission_services.attendance_open(application)
     return render(

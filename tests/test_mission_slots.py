@@ -468,3 +468,14 @@ def test_an_association_never_sees_or_edits_another_associations_slots(org, demo
     assert applicant.volunteer.email not in listing.text and "Par créneau" not in unescape(
         listing.text
     )
+
+
+def test_the_volunteer_space_lists_the_slots_of_each_application(org):
+    mission, (first, second) = slotted(org, places=(1, 2))
+    services.apply(mission.pk, make.volunteer(), "", [first.pk])
+    volunteer = make.volunteer()
+    services.apply(mission.pk, volunteer, "", [first.pk, second.pk])
+    page = unescape(make.client_for(volunteer).get("/fr/espace/candidatures/").text)
+    first_line = f"{local(first.start):%H:%M}–{local(first.end):%H:%M} · Sur liste d'attente"
+    second_line = f"{local(second.start):%H:%M}–{local(second.end):%H:%M} · A une place"
+    assert first_line in page and second_line in page
