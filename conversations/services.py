@@ -65,6 +65,8 @@ def post_message(application: Application, author, side: Side, body: str) -> Mes
     body = clean_body(body)
     if side not in speaks_for(author, application):
         raise PermissionDenied("Not a participant of this thread.")
+    if not application.volunteer.is_active:  # the account was deleted: nobody to write to
+        raise ValidationError(_("This volunteer has left the portal: the conversation is closed."))
     with transaction.atomic():
         message = Message.objects.create(
             application=application, author=author, side=side, body=body
@@ -176,6 +178,8 @@ def mark_read(application: Application, side: Side, now: datetime | None = None)
     read here or schedules its own email after this commits."""
     side = Side(side)
     now = now or timezone.now()
+    if not application.messages.filter(unread(side)).exists():
+        return 0  # nothing to mark, nothing waiting to cancel: no lock taken
     with transaction.atomic():
         notice = Notice.objects.select_for_update().filter(application=application, side=side)
         notice = notice.first()

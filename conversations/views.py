@@ -39,9 +39,13 @@ def thread_page(request, application, side, template, context, form=None):
         form = MessageForm(request.POST)
         limited = ratelimits.check_message(request)
         if not ratelimits.refused(form, limited) and form.is_valid():
-            services.post_message(application, request.user, side, form.cleaned_data["body"])
-            messages.success(request, _("Your message is sent."))
-            return redirect(f"{request.path}#last")
+            try:
+                services.post_message(application, request.user, side, form.cleaned_data["body"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Your message is sent."))
+                return redirect(f"{request.path}#last")
     elif form is None:
         form = MessageForm()
     now = timezone.now()

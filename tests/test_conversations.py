@@ -410,3 +410,8 @@ def test_the_thread_goes_with_the_volunteers_account(application, volunteer, man
     assert not notices(application, Side.VOLUNTEER).exists()  # not sent yet: gone
     sent.refresh_from_db()
     assert sent.context["applicant"] == "Un bénévole"
+    # The association's page says the conversation is closed; nothing is sent to the void.
+    closed = client_for(manager).post(association_url(application), {"body": "Êtes-vous là ?"})
+    assert closed.status_code == 400
+    assert "Ce bénévole a quitté le portail" in closed.content.decode()
+    assert not Message.objects.filter(application=application).exists()
