@@ -55,6 +55,14 @@ def speaks_for(user, application: Application) -> set[Side]:
     return sides
 
 
+def applications_on(site) -> QuerySet:
+    """Applications to missions shown on `site` (or its organisations'): a portal serves the
+    threads of these only."""
+    return Application.objects.filter(
+        Q(mission__sites=site) | Q(mission__organisation__site=site)
+    ).distinct()
+
+
 def thread(application: Application) -> QuerySet:
     return application.messages.select_related("author")
 

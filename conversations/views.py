@@ -7,7 +7,6 @@ and in both cases the portal the request came to: another portal's host serves n
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,22 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import ratelimits
-from missions.models import Application
 from organisations.views import my_mission, my_organisation, private
 
 from . import services
 from .forms import MessageForm, SavedAnswerForm
 from .models import SavedAnswer, Side
-
-
-def on_this_portal(request):
-    """Applications to missions shown on the request's portal (or its organisation's)."""
-    site = request.site
-    return (
-        Application.objects.filter(Q(mission__sites=site) | Q(mission__organisation__site=site))
-        .select_related("mission__organisation", "volunteer")
-        .distinct()
-    )
 
 
 def thread_page(request, application, side, template, context, form=None):
@@ -68,7 +56,8 @@ def thread_page(request, application, side, template, context, form=None):
 
 @private
 def volunteer_thread(request, pk):
-    application = get_object_or_404(on_this_portal(request), pk=pk, volunteer=request.user)
+    shown_here = services.applications_on(request.site).select_related("mission__organisation")
+    application = get_object_or_404(shown_here, pk=pk, volunteer=request.user)
     return thread_page(
         request, application, Side.VOLUNTEER, "conversations/volunteer_thread.html", {}
     )

@@ -336,6 +336,8 @@ def test_another_portals_host_serves_no_thread(application, volunteer, manager):
     other_host = {"HTTP_HOST": "covid19.localhost"}
     assert client_for(volunteer).get(volunteer_url(application), **other_host).status_code == 404
     assert client_for(manager).get(association_url(application), **other_host).status_code == 404
+    listing = client_for(volunteer).get("/fr/espace/candidatures/", **other_host)
+    assert volunteer_url(application) not in listing.content.decode()  # no link to a 404
     answers = f"/fr/espace-association/{application.mission.organisation_id}/reponses-types/"
     assert client_for(manager).get(answers, **other_host).status_code == 404
     assert services.unread_count(application, Side.ASSOCIATION) == 1  # nothing was read

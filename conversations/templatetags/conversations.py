@@ -19,6 +19,13 @@ def volunteer_unread_by_application(user) -> dict:
 
 
 @register.simple_tag
+def volunteer_threads_here(request) -> set:
+    """The volunteer's applications whose thread this portal serves (others link nowhere)."""
+    mine = services.applications_on(request.site).filter(volunteer=request.user)
+    return set(mine.values_list("pk", flat=True))
+
+
+@register.simple_tag
 def organisation_unread(organisation) -> int:
     return services.unread_for_organisation(organisation)
 
