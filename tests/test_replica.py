@@ -1,12 +1,12 @@
 """The read replica (portal/replica.py) against a real PostgreSQL streaming standby.
 
 Runs when configured: REPLICA_TESTS=1 (or DATABASE_REPLICA_URL set). The test starts its own
-primary (initdb, a free port) and a standby made with pg_basebackup, streaming on loopback;
-the suite's database is not involved. A few seconds.
+primary (initdb, a free port) and a standby made with pg_basebackup, streaming on loopback, by
+deploy/postgres-replica.sh as compose and the rehearsal run it; the suite's database is not
+involved. A few seconds.
 """
 
 import os
-import shutil
 import time
 
 import psycopg
@@ -17,7 +17,13 @@ from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 from portal import replica
-from portal.testing.servers import PG_BIN, PostgresServer, free_port
+from portal.testing.servers import (
+    PG_BIN,
+    PostgresReplica,
+    PostgresServer,
+    allow_replication,
+    free_port,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -26,34 +32,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(PG_BIN is None, reason="PostgreSQL binaries not installed"),
 ]
-
-
-class Standby(PostgresServer):
-    """A hot standby of `primary`, cloned with pg_basebackup -R (streaming from then on)."""
-
-    def __init__(self, primary: PostgresServer):
-        super().__init__(primary.name)
-        self.primary = primary
-
-    def start(self) -> "Standby":
-        if not self.data.exists():
-            if os.geteuid() == 0:  # pg_basebackup runs as postgres (see PostgresServer.run)
-                shutil.chown(self.dir, "postgres", "postgres")
-            self.run(
-                "pg_basebackup",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.primary.port),
-                "-U",
-                "postgres",
-                "-D",
-                str(self.data),
-                "-R",
-                "-X",
-                "stream",
-            )
-        return super().start()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +44,8 @@ def pair():
         )
         with psycopg.connect(primary.url, autocommit=True) as conn:
             conn.execute("CREATE TABLE t (id int)")
-        standby = Standby(primary).start()
+        allow_replication(primary.port, primary.data)
+        standby = PostgresReplica(primary.port).start(timeout=60)
         yield primary, standby
     finally:
         if standby is not None:
@@ -111,7 +90,7 @@ def test_a_fresh_standby_is_used_a_lagging_one_is_not(pair, replica_alias):
     assert replica.replica_usable()
     # Replay paused on the standby while the primary goes on writing: the lag grows past
     # REPLICA_MAX_LAG and reads go back to the primary.
-    with psycopg.connect(standby.url, autocommit=True) as conn:
+    with psycopg.connect(standby.url("portal"), autocommit=True) as conn:
         conn.execute("SELECT pg_wal_replay_pause()")
         with psycopg.connect(primary.url, autocommit=True) as writer:
             writer.execute("INSERT INTO t VALUES (1)")
