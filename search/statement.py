@@ -18,7 +18,6 @@ from django.db import connection
 from django.utils import timezone
 
 from missions.models import Mission
-from organisations.models import Organisation
 
 PAGE_SIZE = 20  # search.missions.PAGE_SIZE (which imports this module)
 EARTH_KM = 6371.0
@@ -51,15 +50,15 @@ def matches(site, params, text_ids=None) -> tuple[str, dict]:
         "site": site.pk,
         "today": timezone.localdate(),  # as Mission.objects.public: not ended
         "validated": Mission.Status.VALIDATED,
-        "org_validated": Organisation.Status.VALIDATED,
     }
+    # The organisation's status and the mission's portals are read from the mission row
+    # (copies kept by PostgreSQL: search/migrations/0003), not probed row by row.
     where = [
         "m.status = %(validated)s",
-        "o.status = %(org_validated)s",
+        "m.organisation_validated",
         "(m.end_date IS NULL OR m.end_date >= %(today)s)",
         "(m.active_count < m.places OR m.waiting_list)",
-        "EXISTS (SELECT 1 FROM missions_mission_sites s"
-        " WHERE s.mission_id = m.id AND s.site_id = %(site)s)",
+        "%(site)s = ANY(m.listed_sites)",
     ]
     rank = "NULL::float"
     if params.q and text_ids is not None:
@@ -99,7 +98,7 @@ def matches(site, params, text_ids=None) -> tuple[str, dict]:
         where.append("(m.start_date IS NULL OR m.start_date <= %(date_to)s)")
     sql = f"""SELECT m.id, m.domain_id, m.activity_id, m.is_remote, m.audience, m.start_date,
         {distance} AS distance, {rank} AS rank
-        FROM missions_mission m JOIN organisations_organisation o ON o.id = m.organisation_id
+        FROM missions_mission m
         WHERE {" AND ".join(where)}"""
     return sql, args
 

@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from missions.api import MissionSummaryOut, SearchOut
-from missions.models import Activity, Domain, PostalCode
+from missions.models import Activity, Domain, Mission, PostalCode
+from organisations.models import Organisation
 from search import index, statement
 from search.missions import (
     PAGE_SIZE,
@@ -363,3 +364,45 @@ def test_the_statement_answers_as_the_orm_query(catalogue, demo):
         missions = queryset(site, params).select_related("organisation", "domain", "activity")
         assert page == [serialize(m) for m in missions[:PAGE_SIZE]], raw
         assert counted == facets(missions), raw
+
+
+def test_the_copied_listing_columns_follow_every_writer(catalogue, demo):
+    """The statement reads the organisation's status and the mission's portals from copies on
+    the mission row (search/migrations/0003, PostgreSQL triggers): a status changed with a
+    bulk UPDATE, a portal removed or added, a mission moved to another organisation, a mission
+    saved by an instance that never read the copies: the statement still answers as the ORM."""
+    site, other = demo["localhost"], demo["covid19.localhost"]
+    eleves = catalogue["eleves"]
+
+    def both(raw=None):
+        params = parse(raw or {"q": "eleve"})
+        found = {r["id"] for r in statement.run(site, params)[0]}
+        assert found == set(queryset(site, params).values_list("pk", flat=True))
+        return found
+
+    assert eleves.pk in both()
+    Organisation.objects.filter(pk=eleves.organisation_id).update(
+        status=Organisation.Status.SUSPENDED
+    )
+    assert eleves.pk not in both()
+    Organisation.objects.filter(pk=eleves.organisation_id).update(
+        status=Organisation.Status.VALIDATED
+    )
+    assert eleves.pk in both()
+    eleves.sites.remove(site)
+    assert eleves.pk not in both()
+    eleves.sites.add(other, site)
+    assert eleves.pk in both()
+    refused = make.organisation(site, status=Organisation.Status.REFUSED)
+    stale = Mission.objects.get(pk=eleves.pk)  # an instance read before the move
+    Mission.objects.filter(pk=eleves.pk).update(organisation=refused)
+    assert eleves.pk not in both()
+    stale.title = "Aide aux devoirs des élèves (corrigé)"
+    stale.save()  # writes its organisation back: the copy follows, nothing stale survives
+    assert eleves.pk in both()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT organisation_validated, listed_sites FROM missions_mission WHERE id = %s",
+            [eleves.pk],
+        )
+        assert cursor.fetchone() == (True, sorted([site.pk, other.pk]))
