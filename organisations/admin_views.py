@@ -110,6 +110,28 @@ class QueueInspectView(generic.InspectView):
         )
 
 
+class MissionInspectView(QueueInspectView):
+    """A mission as moderators read it, with its slots (dates and places) after its fields."""
+
+    def get_fields(self):
+        return [*super().get_fields(), "slots"]
+
+    def get_field_label(self, field_name, field):
+        if field_name == "slots":
+            return _("Slots")
+        return super().get_field_label(field_name, field)
+
+    def get_slots_display_value(self):
+        slots = self.object.slots.with_counts()
+        return (
+            " · ".join(
+                f"{mission_services.slot_label(slot)} ({slot.booked}/{slot.places})"
+                for slot in slots
+            )
+            or "-"
+        )
+
+
 class QueueViewSet(ModelViewSet):
     """Read and moderate; editing is the organisation's own business (its dashboard)."""
 
@@ -215,6 +237,7 @@ class OrganisationQueue(QueueViewSet):
 class MissionQueue(QueueViewSet):
     model = Mission
     name = "mission_queue"
+    inspect_view_class = MissionInspectView
     icon = "tasks"
     menu_label = gettext_lazy("Missions")
     menu_order = 211

@@ -479,3 +479,14 @@ def test_the_volunteer_space_lists_the_slots_of_each_application(org):
     first_line = f"{local(first.start):%H:%M}–{local(first.end):%H:%M} · Sur liste d'attente"
     second_line = f"{local(second.start):%H:%M}–{local(second.end):%H:%M} · A une place"
     assert first_line in page and second_line in page
+
+
+def test_moderators_read_the_slots_of_a_mission_they_moderate(org, demo):
+    mission, (first, _second) = slotted(org, places=(1, 2))
+    services.apply(mission.pk, make.volunteer(), "", [first.pk])
+    client = make.client_for(make.moderator(demo["localhost"]))
+    page = unescape(client.get(f"/admin/mission_queue/inspect/{mission.pk}/", follow=True).text)
+    label = f"{local(first.start):%H:%M}–{local(first.end):%H:%M} (1/1)"
+    assert "Créneaux" in page and label in page
+    other = make.client_for(make.moderator(demo["covid19.localhost"]))
+    assert other.get(f"/admin/mission_queue/inspect/{mission.pk}/", follow=True).status_code == 404
