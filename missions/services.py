@@ -195,7 +195,7 @@ def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
     """
     had_slots = mission.slots.exists()
     counts = {slot.pk: slot for slot in mission.slots.with_counts()}
-    errors = []
+    errors, moved = [], []
     for change in changes:
         slot = change.slot
         if slot is not None and slot.mission_id != mission.pk:
@@ -227,6 +227,8 @@ def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
                 % {"n": booked, "when": slot_label(slot)}
             )
             continue
+        if slot.pk and (change.start, change.end) != (counts[slot.pk].start, counts[slot.pk].end):
+            moved.append(slot)
         slot.start, slot.end, slot.places = change.start, change.end, change.places
         try:
             slot.full_clean(exclude=["mission"])
@@ -236,6 +238,8 @@ def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
         slot.save()
     if errors:
         raise ValidationError(errors)
+    for slot in moved:
+        tell_slot_moved(mission, slot)
     if (
         not had_slots
         and mission.slots.exists()
@@ -254,6 +258,24 @@ def save_slots(mission: Mission, changes: list[SlotChange]) -> None:
         )
         promote(mission)
         recount(mission)
+
+
+def tell_slot_moved(mission: Mission, slot: Slot) -> None:
+    """The volunteers holding or waiting for a place on a slot whose time changed get its new
+    time, once per new time."""
+    bookings = slot.bookings.filter(
+        status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
+    ).select_related("application__volunteer", "slot")
+    for booking in bookings:
+        volunteer = booking.application.volunteer
+        notify(
+            volunteer,
+            mission,
+            "application",
+            f"slot-moved:{booking.pk}:{slot.start:%Y%m%dT%H%M}-{slot.end:%Y%m%dT%H%M}",
+            event="slot_moved",
+            slots=slot_lines([booking], getattr(volunteer, "language", "fr")),
+        )
 
 
 def slot_label(slot: Slot) -> str:

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from emails import sending
 from emails.models import OutboundEmail
 from missions import services
 from missions.models import Application, Booking, Mission, Slot
@@ -490,3 +491,25 @@ def test_moderators_read_the_slots_of_a_mission_they_moderate(org, demo):
     assert "Créneaux" in page and label in page
     other = make.client_for(make.moderator(demo["covid19.localhost"]))
     assert other.get(f"/admin/mission_queue/inspect/{mission.pk}/", follow=True).status_code == 404
+
+
+def test_volunteers_on_a_slot_whose_time_moves_are_told_the_new_time(org):
+    mission, (first, second) = slotted(org, places=(1, 2))
+    booked = services.apply(mission.pk, make.volunteer(), "", [first.pk])
+    waiting = services.apply(mission.pk, make.volunteer(), "", [first.pk])
+    elsewhere = services.apply(mission.pk, make.volunteer(), "", [second.pk])
+    change = [
+        services.SlotChange(first, at(3, 14), at(3, 17), 1),
+        services.SlotChange(second, second.start, second.end, 3),  # more places, same time
+    ]
+    services.save_slots(mission, change)
+    services.save_slots(mission, change)  # the same again: no second email
+    moved = OutboundEmail.objects.filter(idempotency_key__startswith="slot-moved:")
+    assert sorted(moved.values_list("to_email", flat=True)) == sorted(
+        [booked.volunteer.email, waiting.volunteer.email]
+    )
+    assert elsewhere.volunteer.email not in moved.values_list("to_email", flat=True)
+    rendered = sending.render(moved.get(to_email=booked.volunteer.email))
+    assert rendered.subject == f"Créneau modifié : {mission.title}"
+    assert "a changé l'horaire de votre créneau" in rendered.text
+    assert "14:00–17:00" in rendered.text
