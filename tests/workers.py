@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import redis
+import redis.sentinel
 from django.conf import settings
 from django.db import connection
 
@@ -238,7 +239,7 @@ class HangUpServer:
         self.server.close()
 
 
-SENTINEL_QUORUM = 2
+SENTINEL_QUORUM = 2  # of three sentinels
 
 
 class RedisSentinel:
@@ -331,19 +332,15 @@ class SentinelSet:
         return True
 
     def master_port(self, name: str) -> int | None:
-        """The master's port as a majority of sentinels see it now."""
-        ports = []
-        for sentinel in self.sentinels:
-            try:
-                address = sentinel.client().sentinel_get_master_addr_by_name(name)
-            except redis.RedisError:
-                continue
-            if address:
-                ports.append(int(address[1]))
-        for port in set(ports):
-            if ports.count(port) >= SENTINEL_QUORUM:
-                return port
-        return None
+        """The master's port as a client finds it now: the first sentinel that names a master
+        it sees up (right after a failover, a sentinel may still flag the new one down)."""
+        sentinels = redis.sentinel.Sentinel(self.addresses, socket_timeout=0.5)
+        try:
+            return int(sentinels.discover_master(name)[1])
+        except redis.RedisError:
+            return None
+        finally:
+            sentinels.close()
 
     def stop(self):
         for process in [*self.sentinels, *self.replicas.values(), *self.masters.values()]:
