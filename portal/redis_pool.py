@@ -65,9 +65,10 @@ def sentinel_addresses(values: list[str]) -> list[tuple[str, int]]:
 
 
 def master_name(url: str) -> str:
-    """The Sentinel master a URL names: its host, without a port (redis://cache/0)."""
+    """The Sentinel master a URL names: its host, without a port (redis://cache/0). TLS
+    (rediss://) is not supported behind Sentinel here: refused rather than half working."""
     parts = urlsplit(url)
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname or parts.port:
+    if parts.scheme != "redis" or not parts.hostname or parts.port:
         raise ImproperlyConfigured(
             f"With REDIS_SENTINELS set, a Redis URL names a Sentinel master, as "
             f"redis://<master name>/<db> without a port; got {url!r}"

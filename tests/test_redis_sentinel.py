@@ -21,7 +21,7 @@ from kombu import Connection
 
 from accounts import signup_stream
 from portal import pagecache
-from portal.redis_pool import sentinel_addresses
+from portal.redis_pool import master_name, sentinel_addresses
 from portal.sessions import SessionStore
 from portal.settings.base import celery_broker, redis_caches
 from tests.test_settings import PRODUCTION_ENV, run
@@ -85,6 +85,9 @@ def test_a_server_url_behind_sentinels_is_refused_at_start_up():
     assert "names a Sentinel master" in result.stderr
     with pytest.raises(ImproperlyConfigured, match="not host:port"):
         sentinel_addresses(["10.0.0.1:port"])
+    with pytest.raises(ImproperlyConfigured, match="names a Sentinel master"):
+        master_name("rediss://cache/0")  # TLS behind Sentinel: not supported, so refused
+    assert master_name("redis://:secret@cache/2") == "cache"
 
 
 @pytest.fixture
