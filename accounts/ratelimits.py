@@ -5,13 +5,15 @@ trusted proxies saw it (IPv6 on its /64, the block one subscriber gets), an acco
 address combined with the IP, so that a stranger cannot spend someone else's allowance.
 """
 
+import hashlib
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import ngettext
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _get_window, _split_rate, get_usage
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,34 @@ def check_signup(request, email: str) -> Limited | None:
     return check(request, "signup-ip", settings.SIGNUP_RATE_PER_IP, client_key(request)) or check(
         request, "signup-email", settings.SIGNUP_RATE_PER_EMAIL, email
     )
+
+
+@dataclass
+class Window:
+    """One counter's current window, as django-ratelimit cuts them (same period, same
+    per-value jitter), for a counter kept elsewhere than its cache (the signup stream's
+    script counts in the same round trip as the XADD)."""
+
+    key: str
+    limit: int
+    seconds_left: int
+
+
+def window(group: str, rate: str, value: str) -> Window:
+    limit, period = _split_rate(rate)
+    end = _get_window(value, period)
+    digest = hashlib.sha256(f"{group}|{value}|{period}|{end}".encode()).hexdigest()[:32]
+    if not value:  # as check(): nothing to key on, no limit
+        limit = 2**62
+    return Window(f"{group}:{digest}", limit, max(end - int(time.time()), 1))
+
+
+def signup_windows(request, email: str) -> list[Window]:
+    """check_signup's two limits, in its order: per client IP, then per address."""
+    return [
+        window("signup-ip", settings.SIGNUP_RATE_PER_IP, client_key(request)),
+        window("signup-email", settings.SIGNUP_RATE_PER_EMAIL, email),
+    ]
 
 
 # --- Sign-in links ----------------------------------------------------------------------------

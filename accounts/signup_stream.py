@@ -24,7 +24,7 @@ from wagtail.models import Site
 from portal import redis_pool
 from tenants.models import PortalSettings
 
-from . import services
+from . import ratelimits, services
 from .models import normalize_email
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,27 @@ DATABASE_AWAY = (OperationalError, InterfaceError)
 
 class Unavailable(Exception):
     """Neither the stream nor the database took the signup: the client should come back."""
+
+
+class RateLimited(Exception):
+    def __init__(self, limited: ratelimits.Limited):
+        super().__init__(limited)
+        self.limited = limited
+
+
+# The whole accept in one round trip: both rate-limit counters (per IP, then per address,
+# each counted only if the one before let it through, as check_signup does), the XADD and
+# the "waiting" marker. 0 = accepted, n = refused by the n-th counter.
+ACCEPT_SCRIPT = """
+for i = 1, 2 do
+    local count = redis.call('INCR', KEYS[i])
+    if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end
+    if count > tonumber(ARGV[2 * i - 1]) then return i end
+end
+redis.call('XADD', KEYS[3], '*', unpack(ARGV, 7))
+redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
+return 0
+"""
 
 
 _client: dict[tuple, redis.Redis] = {}
@@ -101,6 +122,26 @@ def append(fields: dict) -> bool:
     return True
 
 
+_scripts: dict[int, object] = {}
+
+
+def append_counted(fields: dict, windows: list) -> int | None:
+    """append() and the signup's rate limits in one script on the stream's Redis: 0 when
+    appended, n when refused by the n-th window, None if the stream Redis is away (nothing
+    counted there: the synchronous path counts in the cache instead)."""
+    r = client()
+    script = _scripts.get(id(r)) or _scripts.setdefault(id(r), r.register_script(ACCEPT_SCRIPT))
+    keys = [f"{stream_key()}:rl:{w.key}" for w in windows]
+    args = [arg for w in windows for arg in (w.limit, w.seconds_left + 1)]
+    args += [fields["at"], PENDING_MARKER_SECONDS]
+    args += [item for pair in fields.items() for item in pair]
+    try:
+        return int(script(keys=[*keys, stream_key(), marker_key(fields["email"])], args=args))
+    except redis.RedisError:
+        logger.warning("Signup stream unwritable: synchronous path", exc_info=True)
+        return None
+
+
 def signups_open(site: Site) -> bool:
     """The portal's switch, as cached per process; with PostgreSQL away and no copy in this
     process, open (the signup is only accepted, the switch is read again once it is back)."""
@@ -110,11 +151,12 @@ def signups_open(site: Site) -> bool:
         return True
 
 
-def accept(*, site: Site, language: str, data: dict, next_url: str = "") -> str:
-    """Take a validated signup: "stream" (queued) or "direct" (written now).
+def accept(request, *, site: Site, language: str, data: dict, next_url: str = "") -> str:
+    """Take a validated signup, its rate limits counted: "stream" (queued, one Redis round
+    trip for everything) or "direct" (written now).
 
-    Raises services.SignupsClosed when the portal takes none, Unavailable when neither the
-    stream nor the database can take it.
+    Raises RateLimited over a limit, services.SignupsClosed when the portal takes none,
+    Unavailable when neither the stream nor the database can take it.
     """
     if settings.SIGNUP_STREAM:
         if not signups_open(site):
@@ -131,8 +173,14 @@ def accept(*, site: Site, language: str, data: dict, next_url: str = "") -> str:
             birth_date=data["birth_date"],
             phone=data.get("phone", ""),
         )
-        if append(fields):
+        windows = ratelimits.signup_windows(request, data["email"])
+        refused = append_counted(fields, windows)
+        if refused == 0:
             return "stream"
+        if refused is not None:
+            raise RateLimited(ratelimits.Limited(windows[refused - 1].seconds_left))
+    if limited := ratelimits.check_signup(request, data["email"]):
+        raise RateLimited(limited)
     try:
         services.signup(site=site, language=language, data=data, next_url=next_url)
     except DATABASE_AWAY as error:

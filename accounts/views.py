@@ -81,15 +81,16 @@ def api_signup(request):
                 "Some fields are invalid.",
                 fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
             )
-    if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
-        return rate_limited(limited)
     try:
         signup_stream.accept(
+            request,
             site=request.site,
             language=language,
             data=form.cleaned_data,
             next_url=safe_next(request, payload.get("next")),
         )
+    except signup_stream.RateLimited as refused:
+        return rate_limited(refused.limited)
     except services.SignupsClosed:
         return json_error(503, "signups_closed", "Signups are closed on this portal for now.")
     except signup_stream.Unavailable:
@@ -155,17 +156,19 @@ def signup_submit(request):
     if not form.is_valid():
         context = {"form": form, "next": next_url}
         return render(request, "accounts/signup.html", context, status=400)
-    if limited := ratelimits.check_signup(request, form.cleaned_data["email"]):
-        context = {"form": form, "rate_limited": True, "next": next_url}
-        return ratelimits.too_many(render(request, "accounts/signup.html", context), limited)
     try:
         # The same door as the API: a spike hits both, and both owe the same answer.
         signup_stream.accept(
+            request,
             site=request.site,
             language=languages.current(),
             data=form.cleaned_data,
             next_url=next_url,
         )
+    except signup_stream.RateLimited as refused:
+        context = {"form": form, "rate_limited": True, "next": next_url}
+        page = render(request, "accounts/signup.html", context)
+        return ratelimits.too_many(page, refused.limited)
     except services.SignupsClosed:
         context = {"form": form, "closed": True, "next": next_url}
         return render(request, "accounts/signup.html", context, status=503)

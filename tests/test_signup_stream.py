@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
+from redis import connection as redis_connection
 
 from accounts import services, signup_stream
 from accounts.models import User
@@ -262,3 +263,71 @@ def test_the_admin_home_warns_superusers_when_signups_lag(
     text = html.unescape(admin_client.get("/admin/", HTTP_HOST="localhost").text)
     assert "En retard : la plus ancienne inscription attend depuis" in text
     assert "1 inscription dans le flux" in text
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The names of the Redis commands this process sends (calls go through unchanged)."""
+    sent = []
+    connection_class = redis_connection.AbstractConnection
+    send_command, pack_commands = connection_class.send_command, connection_class.pack_commands
+
+    def traced_send_command(conn, *args, **kwargs):
+        sent.append(str(args[0]).upper())
+        return send_command(conn, *args, **kwargs)
+
+    def traced_pack_commands(conn, commands):
+        sent.extend(str(command[0]).upper() for command in commands)
+        return pack_commands(conn, commands)
+
+    monkeypatch.setattr(connection_class, "send_command", traced_send_command)
+    monkeypatch.setattr(connection_class, "pack_commands", traced_pack_commands)
+    return sent
+
+
+def test_limits_and_append_are_one_round_trip(client, demo, stream, settings, redis_commands):
+    """Both rate-limit counters, the XADD and the marker in one script (EVALSHA): what a
+    signup costs Redis on the accept path, and it is all on the stream's Redis."""
+    post(client, {**VALID, "email": "warm-up@example.org"})
+    redis_commands.clear()
+    assert post(client, VALID).status_code == 202
+    touched = {"EVALSHA", "EVAL", "XADD", "INCR", "SET", "EXPIRE", "MULTI", "EXEC", "SCRIPT"}
+    assert [name for name in redis_commands if name in touched] == ["EVALSHA"]
+    counters = stream.keys(f"{signup_stream.stream_key()}:rl:*")
+    assert len(counters) == 3  # the IP's (two signups) and each address's
+    assert sorted(int(stream.get(key)) for key in counters) == [1, 1, 2]
+
+
+def test_the_ip_limit_through_the_stream(client, demo, stream, settings):
+    settings.SIGNUP_RATE_PER_IP = "3/m"
+    codes = [post(client, {**VALID, "email": f"v{i}@example.com"}).status_code for i in range(5)]
+    assert codes == [202, 202, 202, 429, 429]
+    assert stream.xlen(signup_stream.stream_key()) == 3  # the refused ones were not appended
+    limited = post(client, {**VALID, "email": "v9@example.com"})
+    assert limited.json()["error"] == "rate_limited"
+    assert 0 < int(limited["Retry-After"]) <= 61
+    assert limited.json()["retry_after"] == int(limited["Retry-After"])
+    # The page's form shares the counter and says it in the page.
+    page = client_for().post(
+        "/fr/inscription/", {**VALID, "consent": "on"}, HTTP_ORIGIN="http://localhost"
+    )
+    assert page.status_code == 429 and page["Retry-After"]
+
+
+def test_the_address_limit_through_the_stream_across_ips(client, demo, stream, settings):
+    settings.SIGNUP_RATE_PER_EMAIL = "2/h"
+    codes = [post(client, VALID, REMOTE_ADDR=f"203.0.113.{i}").status_code for i in range(3)]
+    assert codes == [202, 202, 429]
+    assert stream.xlen(signup_stream.stream_key()) == 2
+    consume()
+    assert User.objects.filter(email="camille.martin@example.com").count() == 1
+
+
+def test_the_stream_redis_away_counts_in_the_cache_instead(client, demo, stream, settings):
+    """Nothing was counted on the stream's Redis: the synchronous path's limiter (the cache
+    Redis) still holds the line."""
+    settings.SIGNUP_STREAM_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens
+    settings.SIGNUP_RATE_PER_IP = "1/m"
+    codes = [post(client, {**VALID, "email": f"d{i}@example.com"}).status_code for i in (1, 2)]
+    assert codes == [202, 429]
+    assert User.objects.filter(email="d1@example.com").exists()
