@@ -3,8 +3,12 @@ pages, the mission search and a mission page, the volunteer space and the associ
 no serious or critical violation of the WCAG 2.1 A and AA rules. Each page is also checked as a
 person sees it (`Browser.see`) and photographed."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from wagtail.models import Page, Site
 
+from missions import services as mission_services
 from missions.models import Mission
 from organisations.models import Organisation
 from tests import factories as make
@@ -71,10 +75,28 @@ def test_public_pages_and_account_pages_have_no_serious_violation(browser, serve
     signed_in = browser.page()
     sign_in(browser, signed_in, manager.email, dashboard)
     own = organisation.missions.order_by("pk")[0]
+    slotted = make.mission(organisation, title="Créneaux du samedi")  # its slots, applicants
+    start = timezone.now() + timedelta(days=3)
+    mission_services.save_slots(
+        slotted,
+        [
+            mission_services.SlotChange(None, start, start + timedelta(hours=3), 1),
+            mission_services.SlotChange(
+                None, start + timedelta(days=1), start + timedelta(days=1, hours=3), 2
+            ),
+        ],
+    )
+    first = slotted.slots.order_by("start")[0]
+    for _ in range(2):
+        mission_services.apply(slotted.pk, make.volunteer(), "", [first.pk])
     for path in (
         dashboard,
         f"/fr/espace-association/{organisation.pk}/missions/{own.pk}/candidatures/",
         f"/fr/espace-association/{organisation.pk}/missions/{own.pk}/",
+        f"/fr/espace-association/{organisation.pk}/missions/{slotted.pk}/candidatures/",
+        f"/fr/espace-association/{organisation.pk}/missions/{slotted.pk}/",
+        slotted.get_absolute_url(),
+        f"/fr/missions/{slotted.pk}/candidater/",
         "/fr/espace/",
         "/fr/espace/candidatures/",
         "/fr/espace/favoris/",
