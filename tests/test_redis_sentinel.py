@@ -25,7 +25,7 @@ from portal.redis_pool import master_name, sentinel_addresses
 from portal.sessions import SessionStore
 from portal.settings.base import celery_broker, redis_caches
 from tests.test_settings import PRODUCTION_ENV, run
-from tests.workers import SentinelSet, wait_until
+from tests.workers import SentinelSet, WebServer, wait_until
 
 needs_redis = pytest.mark.skipif(
     shutil.which("redis-server") is None,
@@ -159,3 +159,40 @@ def test_every_redis_client_writes_to_the_promoted_replica_after_a_failover(sent
         assert [fields[b"at"] for _id, fields in stream] == [b"before", b"after"]
         broker_db = redis.Redis(port=sentinel_set.replicas[sessions_name].port, db=1)
         assert broker_db.llen("sentinel-test") == 2
+
+
+@needs_redis
+def test_the_production_server_is_healthy_again_after_a_failover(sentinel_set, db):
+    """gunicorn under the production settings, configured by the environment alone: /healthz
+    (database, cache, sessions, broker, signup stream) answers "ok" through the sentinels, and
+    "ok" again once they have promoted the replicas after both masters died."""
+    cache_name, sessions_name = sentinel_set.masters
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+        "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
+        "ALLOWED_HOSTS": "*",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "REDIS_SENTINELS": ",".join(f"{host}:{port}" for host, port in sentinel_set.addresses),
+        "REDIS_URL": f"redis://{cache_name}/0",
+        "SESSION_REDIS_URL": f"redis://{sessions_name}/0",
+        "CELERY_BROKER_URL": f"redis://{sessions_name}/1",
+        "SIGNUP_STREAM": "true",
+    }
+
+    def healthy(server) -> bool:
+        answer = server.get("/healthz")
+        body = answer.json()
+        parts = [body.pop("signups")["status"], *body.values()]
+        return answer.status_code == 200 and set(parts) == {"ok"}
+
+    with WebServer(**environment) as server:
+        assert healthy(server)
+        for master in sentinel_set.masters.values():
+            master.kill()
+        for name, replica in sentinel_set.replicas.items():
+            wait_until(
+                lambda name=name, replica=replica: sentinel_set.master_port(name) == (replica.port),
+                timeout=15,
+                message=f"the sentinels did not promote {name}'s replica",
+            )
+        wait_until(lambda: healthy(server), timeout=10, message="/healthz stayed unhealthy")
