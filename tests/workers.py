@@ -179,8 +179,11 @@ class RedisServer:
 
 
 def use_broker(url: str) -> None:
-    """Point this process's Celery producer at another broker (drops pooled connections)."""
-    app.conf.broker_url = url
+    """Point this process's Celery producer at another broker (drops pooled connections).
+
+    The write/read URLs too: Celery prefers a CELERY_BROKER_URL environment variable to
+    `broker_url`, and a run with its own broker database sets that variable."""
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
