@@ -23,17 +23,12 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from wagtail.models import Site
 
 from emails.outbox import queue_emails
+from portal import bulk
 
 from . import services, signup_stream
 from .models import User
 
 logger = logging.getLogger(__name__)
-
-INSERTED_FIELDS = [f for f in User._meta.concrete_fields if not f.primary_key]
-# Values psycopg adapts as they are (str, bool, int, date, datetime, None); the others (JSON)
-# go through their field's preparation. Django's per-field preparation of 20 columns × 500
-# rows cost more than the INSERT itself.
-PREPARED = {f.attname for f in INSERTED_FIELDS if f.get_internal_type() == "JSONField"}
 
 
 @dataclass
@@ -47,25 +42,10 @@ class Written:
 
 def insert_accounts(users: list[User]) -> dict[str, int]:
     """One INSERT for all `users` (distinct addresses); {email: id} of those it created."""
-    if not users:
-        return {}
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in INSERTED_FIELDS)
-    row = f"({', '.join(['%s'] * len(INSERTED_FIELDS))})"
-    params = [
-        f.get_db_prep_save(getattr(user, f.attname), connection)
-        if f.attname in PREPARED
-        else getattr(user, f.attname)
-        for user in users
-        for f in INSERTED_FIELDS
-    ]
-    sql = (
-        f"INSERT INTO {quote(User._meta.db_table)} ({columns}) VALUES "
-        f"{', '.join([row] * len(users))} ON CONFLICT (email) DO NOTHING RETURNING id, email"
+    rows = bulk.insert(
+        User, users, conflict="ON CONFLICT (email) DO NOTHING", returning="id, email"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {email: pk for pk, email in cursor.fetchall()}
+    return {email: pk for pk, email in rows}
 
 
 def account_data(fields: dict) -> dict:

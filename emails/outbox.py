@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from wagtail.models import Site
+
+from portal import bulk
 
 from .dispatch import kick
 from .models import OutboundEmail
@@ -65,15 +67,21 @@ def queue_emails(emails: list[OutboundEmail]) -> int:
     for email in emails:
         if not email.idempotency_key.isascii():
             raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
-    keys = [email.idempotency_key for email in emails]
-    before = set(
-        OutboundEmail.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
+    if connection.vendor == "postgresql":
+        new = len(
+            bulk.insert(OutboundEmail, emails, conflict="ON CONFLICT DO NOTHING", returning="1")
         )
-    )
-    OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+    else:  # the demo's SQLite
+        keys = [email.idempotency_key for email in emails]
+        before = set(
+            OutboundEmail.objects.filter(idempotency_key__in=keys).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+        new = len(set(keys) - before)
     transaction.on_commit(kick, robust=True)
-    return len(set(keys) - before)
+    return new
 
 
 def purge_finished(older_than_days: int | None = None, chunk: int = 5000) -> int:

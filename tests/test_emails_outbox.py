@@ -254,3 +254,29 @@ def test_editors_cannot_see_the_outbox(client, demo):
     response = client.get("/admin/outbox/", HTTP_HOST="localhost")
     assert response.status_code in (302, 403)
     assert "ana@example.com" not in response.text
+
+
+def test_queue_emails_counts_only_new_rows_and_fills_the_dates(db):
+    """One INSERT ... SELECT FROM unnest (portal.bulk) on PostgreSQL: replayed keys and a key
+    twice in the same batch are skipped, auto_now_add dates are set, JSON context kept."""
+    from emails.models import OutboundEmail  # noqa: PLC0415
+    from emails.outbox import queue_emails  # noqa: PLC0415
+
+    def email(key, **context):
+        return OutboundEmail(
+            to_email=f"{key}@example.org",
+            template="account_confirmation",
+            idempotency_key=key,
+            language="fr",
+            context=context,
+        )
+
+    assert queue_emails([email("bulk-a", n=1), email("bulk-b"), email("bulk-a", n=2)]) == 2
+    assert queue_emails([email("bulk-b"), email("bulk-c", link="https://x/é")]) == 1
+    rows = {
+        e.idempotency_key: e
+        for e in OutboundEmail.objects.filter(idempotency_key__startswith="bulk-")
+    }
+    assert sorted(rows) == ["bulk-a", "bulk-b", "bulk-c"]
+    assert rows["bulk-a"].context == {"n": 1} and rows["bulk-c"].context == {"link": "https://x/é"}
+    assert all(row.created_at is not None for row in rows.values())
