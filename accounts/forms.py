@@ -92,7 +92,24 @@ class SignupForm(DsfrForm, forms.Form):
             data.pop("consent", None)
         if isinstance(payload.get("birth_date"), datetime.date):
             data["birth_date"] = payload["birth_date"].isoformat()
-        return cls(data)
+        return SignupJSON(data)
+
+
+class SharedFields(dict):
+    """Fields a form may share between its instances: a deep copy returns them as they are."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class SignupJSON(SignupForm):
+    """The API's signup form: the same fields and checks, never rendered, so its instances
+    share the class's fields instead of deep-copying seven fields and their widgets per
+    request (half of the form's cost on the spike path). Nothing in cleaning writes to a
+    field; rendering would (errors on widgets), which is why the page's form copies them."""
+
+
+SignupJSON.base_fields = SharedFields(SignupForm.base_fields)
 
 
 class EmailForm(DsfrForm, forms.Form):

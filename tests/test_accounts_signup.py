@@ -285,3 +285,18 @@ def test_fifty_simultaneous_signups_with_one_address_make_one_account(live_serve
 def test_field_errors_speak_the_pages_language(client, demo, language, text):
     response = post(client, {**VALID, "postal_code": "1", "language": language})
     assert text in response.json()["fields"]["postal_code"][0]
+
+
+def test_the_api_form_shares_its_fields_and_nothing_leaks_between_requests():
+    """SignupForm.from_json's instances share the class's fields (no deep copy per request):
+    one request's errors or data never reach the next one's."""
+    from accounts.forms import SignupForm  # noqa: PLC0415
+
+    bad = SignupForm.from_json({**VALID, "email": "not-an-address", "birth_date": "tomorrow"})
+    good = SignupForm.from_json(VALID)
+    assert bad.fields is good.fields  # shared
+    assert not bad.is_valid() and set(bad.errors) == {"email", "birth_date"}
+    assert good.is_valid(), good.errors
+    assert good.cleaned_data["email"] == "camille.martin@example.com"
+    assert SignupForm.from_json(VALID).is_valid()
+    assert SignupForm().fields is not SignupForm().fields  # the page's form copies them
