@@ -21,7 +21,7 @@ from wagtail.models import (
     Site,
 )
 
-from home.models import HomePage
+from home.models import FooterSettings, HomePage
 
 from .models import PortalGroup, PortalSettings, validate_domain
 from .validators import normalize_hostname
@@ -217,10 +217,11 @@ def paired_pages(source: Page, copy: Page):
         yield from paired_pages(*pair)
 
 
-def copy_tree(source: Site, *, name: str, slug: str) -> Page:
+def copy_tree(source: Site, *, name: str, slug: str) -> tuple[Page, dict[int, int]]:
     """A copy of `source`'s pages in every language under Wagtail's root, kept as
     translations of each other: each copied page in another language carries the translation
-    key of the copy of its French page (Wagtail gives every copy a new key)."""
+    key of the copy of its French page (Wagtail gives every copy a new key). Returns the
+    French root's copy and {source French page id: its copy's id}."""
     french_root = source.root_page.specific
     pages_root = Page.get_first_root_node()
     copy = french_root.copy(
@@ -241,7 +242,18 @@ def copy_tree(source: Site, *, name: str, slug: str) -> Page:
             key = copied_key.get(page.translation_key)
             if key is not None:
                 Page.objects.filter(pk=page_copy.pk).update(translation_key=key)
-    return copy
+    copies = {page.pk: page_copy.pk for page, page_copy in paired_pages(french_root, copy)}
+    return copy, copies
+
+
+def copy_footer(source: Site, site: Site, copies: dict[int, int]) -> None:
+    """The new portal's footer links to the copies of the pages the source's footer links to
+    (never to the source's own pages: another portal's, which FooterSettings refuses)."""
+    footer, mine = FooterSettings.for_site(source), FooterSettings.for_site(site)
+    for name in FooterSettings.PAGES:
+        page_id = getattr(footer, f"{name}_id")
+        setattr(mine, f"{name}_id", copies.get(page_id) if page_id else None)
+    mine.save()
 
 
 @transaction.atomic
@@ -253,8 +265,9 @@ def create_portal(
     hostname = normalize_hostname(hostname)
     validate_domain(Site(hostname=""), hostname)
     slug = free_root_slug(name)
+    copies = None
     if copy_from is not None:
-        root = copy_tree(copy_from, name=name, slug=slug)
+        root, copies = copy_tree(copy_from, name=name, slug=slug)
     else:
         french = content_locales()[0]
         root = Page.get_first_root_node().add_child(
@@ -262,6 +275,8 @@ def create_portal(
         )
         root.save_revision().publish()
     site = Site.objects.create(hostname=hostname, port=port, site_name=name, root_page=root)
+    if copies is not None:
+        copy_footer(copy_from, site, copies)
     return set_up_portal(site)
 
 

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from wagtail.models import Collection, GroupCollectionPermission, Locale, Page, Site
 
+from home.models import FooterSettings
 from tenants.models import PortalGroup, PortalSettings
 from tenants.portals import create_portal, editors_group, set_up_portal
 from tests import factories as make
@@ -74,6 +75,15 @@ def test_copy_from_copies_both_languages_kept_as_translations(demo):
     # The source is untouched, and the copy is not the source.
     assert Page.objects.descendant_of(source.root_page, inclusive=True).count() == source_pages
     assert not french.is_descendant_of(source.root_page)
+    # Its footer links to the copies of the source's footer pages, never to the source's.
+    source_footer, footer = FooterSettings.for_site(source), FooterSettings.for_site(site)
+    linked = [name for name in FooterSettings.PAGES if getattr(source_footer, f"{name}_id")]
+    assert linked, "the demo portal's footer links to its pages"
+    for name in linked:
+        page, original = getattr(footer, name), getattr(source_footer, name)
+        assert page is not None and page.pk != original.pk, name
+        assert page.slug == original.slug and page.is_descendant_of(french), name
+    footer.full_clean()  # every page is this portal's
     # Visitors get the copied pages on the new host.
     child = french.get_children().live().first()
     response = make.client_for(host="copie.localhost").get(f"/fr/{child.slug}/")
