@@ -8,6 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from conversations import services as conversations
+from conversations.models import Side
 from missions import services as mission_services
 from missions.models import Mission
 from organisations.models import Organisation
@@ -87,8 +89,22 @@ def test_public_pages_and_account_pages_have_no_serious_violation(browser, serve
         ],
     )
     first = slotted.slots.order_by("start")[0]
-    for _ in range(2):
-        mission_services.apply(slotted.pk, make.volunteer(), "", [first.pk])
+    applied = [
+        mission_services.apply(slotted.pk, make.volunteer(), "", [first.pk]) for _ in range(2)
+    ]
+    # A thread on both sides: the volunteer wrote, the association answers; the manager is a
+    # volunteer elsewhere too, with a thread of their own.
+    conversations.post_message(
+        applied[0], applied[0].volunteer, Side.VOLUNTEER, "Bonjour, faut-il apporter des gants ?"
+    )
+    conversations.save_answer(organisation, "Matériel", "Tout le matériel est fourni sur place.")
+    elsewhere = Mission.objects.public(Site.objects.get(hostname="localhost")).exclude(
+        organisation=organisation
+    )[0]
+    own_application = mission_services.apply(elsewhere.pk, manager, "Disponible le samedi")
+    conversations.post_message(
+        own_application, own_application.volunteer, Side.VOLUNTEER, "Je peux venir à 9 h."
+    )
     for path in (
         dashboard,
         f"/fr/espace-association/{organisation.pk}/missions/{own.pk}/candidatures/",
@@ -100,6 +116,10 @@ def test_public_pages_and_account_pages_have_no_serious_violation(browser, serve
         "/fr/espace/",
         "/fr/espace/candidatures/",
         "/fr/espace/favoris/",
+        f"/fr/espace-association/{organisation.pk}/missions/{slotted.pk}/candidatures/"
+        f"{applied[0].pk}/messages/",
+        f"/fr/espace-association/{organisation.pk}/reponses-types/",
+        f"/fr/espace/candidatures/{own_application.pk}/messages/",
     ):
         audit(browser, signed_in, f"https://localhost{path}", found)
 
