@@ -242,8 +242,9 @@ def test_degraded_mode_serves_cache_then_a_lighter_query(catalogue, demo):
 @pytest.mark.django_db(transaction=True)
 def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
     """EXPLAIN over generated data: no sequential scan on missions for text, place and text +
-    place; a place is looked up in the GiST index on (point, text) of search/migrations/0002,
-    with the words in the index when there are some."""
+    place; a place is looked up in the GiST index on the point (search/migrations/0004). With
+    words too, PostgreSQL ANDs it with the GIN index's bitmap when the box holds many missions
+    (the bench's 100,000), or checks the words on the box's few rows (here): its choice."""
     call_command(
         "generate_dataset",
         missions=30000,
@@ -252,15 +253,13 @@ def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
         applications=4000,
         verbosity=0,
     )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE missions_mission")
     site = demo["localhost"]
     searches = [
-        (
-            {"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"},
-            "mission_place_text",
-        ),
-        ({"lat": "45.76", "lng": "4.84", "radius_km": "5"}, "mission_place_text"),
-        # Words alone: the GIN index, or the GiST one's text column (the planner's choice).
-        ({"q": "soutien scolaire"}, "mission_search|mission_place_text"),
+        ({"q": "distribution", "lat": "48.85", "lng": "2.35", "radius_km": "10"}, "mission_place"),
+        ({"lat": "45.76", "lng": "4.84", "radius_km": "5"}, "mission_place"),
+        ({"q": "soutien scolaire"}, "mission_search"),
     ]
     for raw, index_name in searches:
         sql, params = statement.statement(site, parse(raw))
@@ -268,10 +267,7 @@ def test_the_search_query_uses_its_indexes_on_a_large_table(demo):
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert not re.search(r"Seq Scan on missions_mission\s", plan), plan
-        assert re.search(rf"Index Scan (using|on) ({index_name})\b", plan), plan
-        if "q" in raw and "lat" in raw:  # the words are checked in the index, not on the rows
-            condition = plan.split(index_name, 1)[1].split("Filter:", 1)[0]
-            assert "search_vector @@" in condition, plan
+        assert re.search(rf"Index Scan (using|on) {index_name}\b", plan), plan
 
 
 def test_index_version_bumps(catalogue):
