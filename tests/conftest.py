@@ -1,8 +1,15 @@
+import hashlib
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.cache import caches
 from django.test import Client
 from django.utils import translation
@@ -69,19 +76,47 @@ def demo(db):
 
 
 @pytest.fixture(scope="session")
-def production_static(tmp_path_factory):
-    """collectstatic under the production settings (manifest storage), once per run: a
-    server started with them cannot render a page without the manifest."""
-    root = tmp_path_factory.mktemp("static")
-    env = worker_env(
-        DJANGO_SETTINGS_MODULE="portal.settings.production",
-        STATIC_ROOT=root,
-        SECRET_KEY="collectstatic-only",
-        ALLOW_SHARED_CACHE_REDIS="true",
-    )
-    collectstatic = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
-    subprocess.run(collectstatic, cwd=ROOT, check=True, env=env)
+def production_static():
+    """collectstatic under the production settings (manifest storage, compressed copies): a
+    server started with them cannot render a page without the manifest.
+
+    A minute or two of compression on these machines, so the result is kept in the temporary
+    directory under a digest of its inputs (every static file the finders list, the settings,
+    the package versions): the browser session and later runs reuse it until one changes."""
+    root = Path(tempfile.gettempdir()) / f"portal-static-{static_inputs_digest()}"
+    if not (root / "staticfiles.json").exists():
+        building = Path(tempfile.mkdtemp(prefix="portal-static-building-"))
+        env = worker_env(
+            DJANGO_SETTINGS_MODULE="portal.settings.production",
+            STATIC_ROOT=building,
+            SECRET_KEY="collectstatic-only",
+            ALLOW_SHARED_CACHE_REDIS="true",
+        )
+        collectstatic = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+        subprocess.run(collectstatic, cwd=ROOT, check=True, env=env)
+        try:
+            building.rename(root)  # whole or not at all: a run never sees a half-built copy
+        except OSError:  # another run built the same copy meanwhile
+            shutil.rmtree(building, ignore_errors=True)
+        for old in root.parent.glob("portal-static-*"):  # 100 MB each: drop day-old copies
+            if old.is_dir() and time.time() - old.stat().st_mtime > 86400:
+                shutil.rmtree(old, ignore_errors=True)
     return root
+
+
+def static_inputs_digest() -> str:
+    """What collectstatic's output depends on: the static files (names and contents), the
+    settings modules and the installed packages (the storage's code)."""
+    digest = hashlib.sha256()
+    for finder in finders.get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda found: found[0]):
+            with storage.open(path) as source:
+                digest.update(path.encode() + b"\0" + hashlib.sha256(source.read()).digest())
+    for module in sorted((ROOT / "portal" / "settings").glob("*.py")):
+        digest.update(module.read_bytes())
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()[:20]
 
 
 @pytest.fixture(scope="session")
