@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import caches
 
-from celery_app import app as celery_app
+from tests.workers import use_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +35,12 @@ def test_healthz_names_the_cache_when_redis_is_down(client, settings):
     assert body["cache"] != "ok"
 
 
-def test_healthz_names_the_broker_when_it_is_down(client):
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+def test_healthz_names_the_broker_when_it_is_down(client, settings):
+    use_broker("redis://127.0.0.1:1/0")
     try:
         response = client.get("/healthz", HTTP_HOST="10.0.0.1")
     finally:
-        celery_app.conf.broker_url = original
+        use_broker(settings.CELERY_BROKER_URL)
     assert response.status_code == 503
     assert response.json()["broker"] != "ok"
     assert response.json()["database"] == "ok"
