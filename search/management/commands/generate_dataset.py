@@ -149,11 +149,14 @@ class Command(BaseCommand):
                     ({codes})[1 + g % {n_cities}], '', 'fr', now(), '', '[]', '[]', 0
                 FROM generate_series(1, {volunteers}) g""",
             # Past participations: done, refused or cancelled, so places stay free.
+            # MATERIALIZED: the tables were filled in this transaction (no statistics yet) and
+            # the planner otherwise rebuilt the missions' array once per volunteer (90 s for
+            # 4,000 applications on 30,000 missions, 0.1 s so).
             "applications": f"""
-                WITH ms AS (SELECT array_agg(id ORDER BY id) ids FROM missions_mission
-                            WHERE slug LIKE 'gen-{run}-m-%'),
-                     vs AS (SELECT id, row_number() OVER (ORDER BY id) n FROM accounts_user
-                            WHERE email LIKE 'gen-{run}-%')
+                WITH ms AS MATERIALIZED (SELECT array_agg(id ORDER BY id) ids
+                            FROM missions_mission WHERE slug LIKE 'gen-{run}-m-%'),
+                     vs AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) n
+                            FROM accounts_user WHERE email LIKE 'gen-{run}-%')
                 INSERT INTO missions_application (mission_id, volunteer_id, message, status,
                     refusal_reason, reason_text, created_at, status_changed_at)
                 SELECT ms.ids[1 + ((vs.n * 7919 + k * 104729) % array_length(ms.ids, 1))], vs.id,
