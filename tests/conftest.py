@@ -75,33 +75,83 @@ def demo(db):
     return make.demo_portals()
 
 
-@pytest.fixture(scope="session")
-def production_static():
+class StaticBuild:
     """collectstatic under the production settings (manifest storage, compressed copies): a
     server started with them cannot render a page without the manifest.
 
     A minute or two of compression on these machines, so the result is kept in the temporary
     directory under a digest of its inputs (every static file the finders list, the settings,
-    the package versions): the browser session and later runs reuse it until one changes."""
-    root = Path(tempfile.gettempdir()) / f"portal-static-{static_inputs_digest()}"
-    if not (root / "staticfiles.json").exists():
-        building = Path(tempfile.mkdtemp(prefix="portal-static-building-"))
+    the package versions): the browser session and later runs reuse it until one changes. A
+    run that needs it and lacks it starts it as soon as the tests are collected, at a lower
+    priority, so the compression overlaps the tests that come before."""
+
+    def __init__(self):
+        self.root = Path(tempfile.gettempdir()) / f"portal-static-{static_inputs_digest()}"
+        self.process: subprocess.Popen | None = None
+
+    def built(self) -> bool:
+        return (self.root / "staticfiles.json").exists()
+
+    def start(self) -> None:
+        if self.built() or self.process is not None:
+            return
+        self.building = Path(tempfile.mkdtemp(prefix="portal-static-building-"))
+        self.log = self.building.with_suffix(".log")
         env = worker_env(
             DJANGO_SETTINGS_MODULE="portal.settings.production",
-            STATIC_ROOT=building,
+            STATIC_ROOT=self.building,
             SECRET_KEY="collectstatic-only",
             ALLOW_SHARED_CACHE_REDIS="true",
         )
-        collectstatic = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
-        subprocess.run(collectstatic, cwd=ROOT, check=True, env=env)
+        command = ["nice", "-n", "10", sys.executable, "manage.py", "collectstatic", "--noinput"]
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [*command, "-v0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def wait(self) -> Path:
+        if self.built():
+            return self.root
+        self.start()
+        if self.process.wait():
+            raise RuntimeError(f"collectstatic failed: {self.log.read_text()[-3000:]}")
         try:
-            building.rename(root)  # whole or not at all: a run never sees a half-built copy
+            self.building.rename(self.root)  # whole or not at all: no run sees a half-built copy
         except OSError:  # another run built the same copy meanwhile
-            shutil.rmtree(building, ignore_errors=True)
-        for old in root.parent.glob("portal-static-*"):  # 100 MB each: drop day-old copies
+            shutil.rmtree(self.building, ignore_errors=True)
+        self.log.unlink(missing_ok=True)
+        for old in self.root.parent.glob("portal-static-*"):  # 100 MB each: drop day-old ones
             if old.is_dir() and time.time() - old.stat().st_mtime > 86400:
                 shutil.rmtree(old, ignore_errors=True)
-    return root
+        return self.root
+
+    def abandon(self) -> None:
+        """The run ends (or is interrupted) before the copy is used: stop, leave nothing."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+            shutil.rmtree(self.building, ignore_errors=True)
+            self.log.unlink(missing_ok=True)
+
+
+_static: list[StaticBuild] = []
+
+
+def pytest_collection_finish(session):
+    if any("production_static" in getattr(item, "fixturenames", ()) for item in session.items):
+        _static.append(StaticBuild())
+        _static[0].start()
+
+
+def pytest_sessionfinish(session):
+    for build in _static:
+        build.abandon()
+
+
+@pytest.fixture(scope="session")
+def production_static():
+    """The production collectstatic's output directory (StaticBuild)."""
+    return (_static or [StaticBuild()])[0].wait()
 
 
 def static_inputs_digest() -> str:
