@@ -1,5 +1,6 @@
 """Volunteer signup: the spike path, its answers, its limits and its links."""
 
+import datetime
 import json
 import logging
 import threading
@@ -9,6 +10,7 @@ import requests
 from django.core import signing
 from django.core.cache import caches
 from django.urls import clear_url_caches
+from django.utils import translation
 
 from accounts.models import User
 from accounts.services import signup
@@ -300,3 +302,26 @@ def test_the_api_form_shares_its_fields_and_nothing_leaks_between_requests():
     assert good.cleaned_data["email"] == "camille.martin@example.com"
     assert SignupForm.from_json(VALID).is_valid()
     assert SignupForm().fields is not SignupForm().fields  # the page's form copies them
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("1990-05-01", datetime.date(1990, 5, 1)),  # a date input, JSON
+        (" 1990-05-01 ", datetime.date(1990, 5, 1)),
+        ("01/05/1990", datetime.date(1990, 5, 1)),  # typed in French, without the date input
+        ("1990-02-30", None),
+        ("1990-W01-1", None),
+    ],
+)
+def test_birth_dates_are_read_iso_first_then_in_the_language(sent, read):
+    from accounts.forms import SignupForm  # noqa: PLC0415
+
+    with translation.override("fr"):
+        form = SignupForm.from_json({**VALID, "birth_date": sent})
+        valid = form.is_valid()
+    if read is None:
+        assert not valid and "birth_date" in form.errors
+    else:
+        assert valid, form.errors
+        assert form.cleaned_data["birth_date"] == read
