@@ -4,6 +4,7 @@ broker, gunicorn on the test database (portal.testing.servers.Gunicorn), throwaw
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -134,7 +135,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> "RedisServer":
-        persistence = ["--appendonly", "no"]
+        # A directory of its own even without data: a replica's first sync writes an RDB
+        # file there (dump.rdb in the working directory otherwise).
+        persistence = ["--appendonly", "no", "--dir", tempfile.mkdtemp(prefix="redis-test-")]
         if self.data_dir:
             persistence = ["--appendonly", "yes", "--appendfsync", self.appendfsync]
             persistence += ["--dir", self.data_dir]
