@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import kombu.pools
 import redis
 import redis.sentinel
 from django.conf import settings
@@ -185,10 +186,11 @@ def use_broker(url: str) -> None:
     """Point this process's Celery producer at another broker (drops pooled connections).
 
     The write/read URLs too: Celery prefers a CELERY_BROKER_URL environment variable to
-    `broker_url`, and a run with its own broker database sets that variable."""
+    `broker_url`, and a run with its own broker database sets that variable. The app's pools
+    are kombu's process-wide ones, keyed by URL: reset empties that registry, so coming back
+    to a broker opens new connections instead of acquiring from a pool closed here."""
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
