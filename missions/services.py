@@ -267,15 +267,8 @@ def tell_slot_moved(mission: Mission, slot: Slot) -> None:
         status__in=(Booking.Status.BOOKED, Booking.Status.WAITLISTED)
     ).select_related("application__volunteer", "slot")
     for booking in bookings:
-        volunteer = booking.application.volunteer
-        notify(
-            volunteer,
-            mission,
-            "application",
-            f"slot-moved:{booking.pk}:{slot.start:%Y%m%dT%H%M}-{slot.end:%Y%m%dT%H%M}",
-            event="slot_moved",
-            slots=slot_lines([booking], getattr(volunteer, "language", "fr")),
-        )
+        moved = f"{slot.start:%Y%m%dT%H%M}-{slot.end:%Y%m%dT%H%M}"
+        notify_booking(booking, mission, f"slot-moved:{booking.pk}:{moved}", "slot_moved")
 
 
 def slot_label(slot: Slot) -> str:
@@ -651,15 +644,8 @@ def promote_on_slots(mission: Mission) -> list[Application]:
             application = booking.application
             if application.status == Application.Status.WAITLISTED:
                 set_status(application, Application.Status.PENDING, SYSTEM)
-            volunteer = application.volunteer
-            notify(
-                volunteer,
-                mission,
-                "application",
-                f"application-promoted:{application.pk}:slot-{slot.pk}",
-                event="promoted",
-                slots=slot_lines([booking], getattr(volunteer, "language", "fr")),
-            )
+            key = f"application-promoted:{application.pk}:slot-{slot.pk}"
+            notify_booking(booking, mission, key, "promoted")
             promoted.append(application)
     if promoted:
         recount(mission)
@@ -789,6 +775,15 @@ def about(mission: Mission) -> dict:
         "organisation": mission.organisation.name,
         "start_date": mission.start_date.isoformat() if mission.start_date else "",
     }
+
+
+def notify_booking(booking, mission: Mission, key: str, event: str) -> None:
+    """The application email to a booking's volunteer about its slot (a place given, a time
+    moved), the slot named in the volunteer's language."""
+    volunteer = booking.application.volunteer
+    language = getattr(volunteer, "language", "fr")
+    slots = slot_lines([booking], language)
+    notify(volunteer, mission, "application", key, event=event, slots=slots)
 
 
 def notify(user, mission: Mission, template: str, key: str, **context) -> None:

@@ -3,6 +3,8 @@
 # extension needs a role allowed to (superuser, or `CREATE EXTENSION unaccent` run once by ops).
 from django.db import migrations
 
+from portal.migration_sql import postgresql_only
+
 SQL = """
 CREATE EXTENSION IF NOT EXISTS unaccent;
 DO $$
@@ -17,12 +19,7 @@ $$;
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL)
-
-
 class Migration(migrations.Migration):
     dependencies = [("missions", "0003_search_and_counts")]
 
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [postgresql_only(SQL)]

@@ -8,6 +8,8 @@
 # extensions needs a role allowed to (superuser, or ops once).
 from django.db import migrations
 
+from portal.migration_sql import postgresql_only
+
 SQL = """
 CREATE EXTENSION IF NOT EXISTS cube;
 CREATE EXTENSION IF NOT EXISTS earthdistance;
@@ -17,17 +19,7 @@ CREATE INDEX IF NOT EXISTS mission_place_text ON missions_mission
 REVERSE = "DROP INDEX IF EXISTS mission_place_text;"
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("search", "0001_french_unaccent")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(SQL, REVERSE)]

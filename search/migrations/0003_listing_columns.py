@@ -12,6 +12,8 @@
 # compares the statement with the ORM query). PostgreSQL only, as the statement is.
 from django.db import migrations
 
+from portal.migration_sql import postgresql_only
+
 SQL = """
 ALTER TABLE missions_mission
     ADD COLUMN IF NOT EXISTS organisation_validated boolean NOT NULL DEFAULT false,
@@ -83,16 +85,6 @@ ALTER TABLE missions_mission DROP COLUMN IF EXISTS listed_sites,
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("search", "0002_earthdistance"),
@@ -100,4 +92,4 @@ class Migration(migrations.Migration):
         ("organisations", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(SQL, REVERSE)]

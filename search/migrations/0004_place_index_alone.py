@@ -6,6 +6,8 @@
 # exactly, and the bitmap AND visits only the rows that are in the box and have them.
 from django.db import migrations
 
+from portal.migration_sql import postgresql_only
+
 SQL = """
 CREATE INDEX IF NOT EXISTS mission_place ON missions_mission
     USING gist (ll_to_earth(latitude, longitude));
@@ -18,17 +20,7 @@ DROP INDEX IF EXISTS mission_place;
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("search", "0003_listing_columns")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(SQL, REVERSE)]
