@@ -27,21 +27,23 @@ POSTAL_CODE = forms.TextInput(attrs=autocomplete("postal-code", inputmode="numer
 PHONE_INPUT = forms.TextInput(attrs=autocomplete("tel", type="tel"))
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class IsoDateField(forms.DateField):
     """A date input and JSON send YYYY-MM-DD: read it first, without trying each of the
     language's input formats with strptime (three attempts per signup in French); anything
-    else goes through those formats as before."""
+    else goes through those formats as before. A YYYY-MM-DD that is no date (1990-02-30)
+    matches none of them either: it is refused at once."""
 
     def to_python(self, value):
-        if (
-            isinstance(value, str)
-            and len(value := value.strip()) == 10
-            and value[4] == value[7] == "-"
-        ):
+        if isinstance(value, str) and ISO_DATE.fullmatch(value := value.strip()):
             try:
                 return datetime.date.fromisoformat(value)
             except ValueError:
-                pass
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
         return super().to_python(value)
 
 

@@ -50,23 +50,24 @@ class RateLimited(Exception):
         self.limited = limited
 
 
-# The whole accept in one round trip: both rate-limit counters (per IP, then per address,
-# each counted only if the one before let it through, as check_signup does), the XADD (the
-# entry's fields come as one JSON argument) and the "waiting" marker. 0 = accepted, n =
-# refused by the n-th counter.
-ACCEPT_SCRIPT = """
-for i = 1, 2 do
+# An entry in one round trip: the rate-limit counters given (a signup's: per IP, then per
+# address, each counted only if the one before let it through, as check_signup does), the
+# XADD and the "waiting" marker. KEYS: the stream, the marker, then one counter per limit;
+# ARGV: the marker's value and TTL, the entry as one JSON object, then each counter's limit
+# and TTL. 0 = appended, n = refused by the n-th counter.
+APPEND_SCRIPT = """
+for i = 3, #KEYS do
     local count = redis.call('INCR', KEYS[i])
-    if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end
-    if count > tonumber(ARGV[2 * i - 1]) then return i end
+    if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * i - 1]) end
+    if count > tonumber(ARGV[2 * i - 2]) then return i - 2 end
 end
 local flat = {}
-for name, value in pairs(cjson.decode(ARGV[7])) do
+for name, value in pairs(cjson.decode(ARGV[3])) do
     flat[#flat + 1] = name
     flat[#flat + 1] = value
 end
-redis.call('XADD', KEYS[3], '*', unpack(flat))
-redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[6])
+redis.call('XADD', KEYS[1], '*', unpack(flat))
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return 0
 """
 
@@ -116,38 +117,30 @@ def entry(kind: str, *, site: Site, language: str, email: str, next_url: str = "
     return fields
 
 
-def append(fields: dict) -> bool:
-    """XADD the entry and mark its address as waiting; False if the stream Redis is away."""
-    try:
-        pipe = client().pipeline(transaction=True)
-        pipe.xadd(stream_key(), fields)
-        pipe.set(marker_key(fields["email"]), fields["at"], ex=PENDING_MARKER_SECONDS)
-        pipe.execute()
-    except redis.RedisError:
-        logger.warning("Signup stream unwritable: synchronous path", exc_info=True)
-        return False
-    return True
-
-
 _scripts: dict[int, object] = {}
 
 
-def append_counted(fields: dict, windows: list) -> int | None:
-    """append() and the signup's rate limits in one script on the stream's Redis: 0 when
-    appended, n when refused by the n-th window, None if the stream Redis is away (nothing
-    counted there: the synchronous path counts in the cache instead)."""
+def append(fields: dict, windows=()) -> bool:
+    """XADD the entry and mark its address as waiting, counting `windows` (rate limits,
+    ratelimits.Window) first, in one script on the stream's Redis. False if that Redis is
+    away (nothing counted there: the synchronous path counts in the cache instead); raises
+    RateLimited, with nothing appended, when a window is full."""
     r = client()
-    script = _scripts.get(id(r)) or _scripts.setdefault(id(r), r.register_script(ACCEPT_SCRIPT))
-    keys = [f"{stream_key()}:rl:{w.key}" for w in windows]
-    args = [arg for w in windows for arg in (w.limit, w.seconds_left + 1)]
+    script = _scripts.get(id(r)) or _scripts.setdefault(id(r), r.register_script(APPEND_SCRIPT))
+    keys = [stream_key(), marker_key(fields["email"])]
+    keys += [f"{stream_key()}:rl:{w.key}" for w in windows]
     # The entry as one JSON argument: packing its 22 names and values one by one cost the web
     # process more than the script's cjson.decode costs Redis.
-    args += [fields["at"], PENDING_MARKER_SECONDS, json.dumps(fields)]
+    args = [fields["at"], PENDING_MARKER_SECONDS, json.dumps(fields)]
+    args += [arg for w in windows for arg in (w.limit, w.seconds_left + 1)]
     try:
-        return int(script(keys=[*keys, stream_key(), marker_key(fields["email"])], args=args))
+        refused = int(script(keys=keys, args=args))
     except redis.RedisError:
         logger.warning("Signup stream unwritable: synchronous path", exc_info=True)
-        return None
+        return False
+    if refused:
+        raise RateLimited(ratelimits.Limited(windows[refused - 1].seconds_left))
+    return True
 
 
 def signups_open(site: Site) -> bool:
@@ -181,12 +174,8 @@ def accept(request, *, site: Site, language: str, data: dict, next_url: str = ""
             birth_date=data["birth_date"],
             phone=data.get("phone", ""),
         )
-        windows = ratelimits.signup_windows(request, data["email"])
-        refused = append_counted(fields, windows)
-        if refused == 0:
+        if append(fields, ratelimits.signup_windows(request, data["email"])):
             return "stream"
-        if refused is not None:
-            raise RateLimited(ratelimits.Limited(windows[refused - 1].seconds_left))
     if limited := ratelimits.check_signup(request, data["email"]):
         raise RateLimited(limited)
     try:
