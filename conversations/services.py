@@ -186,16 +186,12 @@ def mark_read(application: Application, side: Side, now: datetime | None = None)
     read here or schedules its own email after this commits."""
     side = Side(side)
     now = now or timezone.now()
-    if not application.messages.filter(unread(side)).exists():
+    if not unread_messages(side, application=application).exists():
         return 0  # nothing to mark, nothing waiting to cancel: no lock taken
     with transaction.atomic():
         notice = Notice.objects.select_for_update().filter(application=application, side=side)
         notice = notice.first()
-        read = (
-            Message.objects.filter(application=application, read_at__isnull=True)
-            .exclude(side=side)
-            .update(read_at=now)
-        )
+        read = unread_messages(side, application=application).update(read_at=now)
         if notice is not None and notice.due_at is not None and notice.due_at > now:
             waiting(notice_key(application, side, notice.sequence), notice.due_at).delete()
             notice.due_at = notice.previous_due_at
@@ -211,26 +207,27 @@ def unread(side: Side) -> Q:
     return Q(read_at__isnull=True) & ~Q(side=side)
 
 
+def unread_messages(side: Side, **scope) -> QuerySet:
+    """What `side` has not read, within `scope` (lookups on Message): one application, a
+    volunteer's applications, an organisation's missions."""
+    return Message.objects.filter(unread(side), **scope)
+
+
 def unread_count(application: Application, side: Side) -> int:
-    return application.messages.filter(unread(side)).count()
+    return unread_messages(side, application=application).count()
 
 
 def unread_for_volunteer(user) -> int:
     """Unread messages across the volunteer's applications (their space's navigation)."""
     if not user.is_authenticated:
         return 0
-    return Message.objects.filter(
-        unread(Side.VOLUNTEER), application__volunteer=user, side=Side.ASSOCIATION
-    ).count()
+    return unread_messages(Side.VOLUNTEER, application__volunteer=user).count()
 
 
 def unread_for_organisation(organisation: Organisation) -> int:
     """Unread volunteers' messages across the organisation's missions (its dashboard)."""
-    return Message.objects.filter(
-        unread(Side.ASSOCIATION),
-        side=Side.VOLUNTEER,
-        application__mission__organisation=organisation,
-    ).count()
+    scope = {"application__mission__organisation": organisation}
+    return unread_messages(Side.ASSOCIATION, **scope).count()
 
 
 # --- Saved answers --------------------------------------------------------------------------
@@ -311,29 +308,15 @@ def unread_by(messages: QuerySet, key: str) -> dict[int, int]:
 
 
 def volunteer_unread_by_application(user) -> dict[int, int]:
-    return unread_by(
-        Message.objects.filter(
-            unread(Side.VOLUNTEER), application__volunteer=user, side=Side.ASSOCIATION
-        ),
-        "application_id",
-    )
+    return unread_by(unread_messages(Side.VOLUNTEER, application__volunteer=user), "application_id")
 
 
 def association_unread_by_application(mission) -> dict[int, int]:
     return unread_by(
-        Message.objects.filter(
-            unread(Side.ASSOCIATION), application__mission=mission, side=Side.VOLUNTEER
-        ),
-        "application_id",
+        unread_messages(Side.ASSOCIATION, application__mission=mission), "application_id"
     )
 
 
 def association_unread_by_mission(organisation) -> dict[int, int]:
-    return unread_by(
-        Message.objects.filter(
-            unread(Side.ASSOCIATION),
-            application__mission__organisation=organisation,
-            side=Side.VOLUNTEER,
-        ),
-        "application__mission_id",
-    )
+    scope = {"application__mission__organisation": organisation}
+    return unread_by(unread_messages(Side.ASSOCIATION, **scope), "application__mission_id")
