@@ -11,7 +11,9 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
 from django.utils import translation
 
 from emails import dispatch
@@ -34,12 +36,25 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Migrate once, then load the two demo portals every test can rely on."""
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):
+    """Migrate once, then load the two demo portals every test can rely on.
+
+    pytest-django sets up only the databases its collected tests ask for by marker or fixture;
+    the browser journeys reach theirs through a copy (tests/browser/conftest.py), so a run of
+    them alone would otherwise go on in the developer's own database."""
     for alias in settings.CACHES:  # a previous run's cache may name rows that are gone
         caches[alias].clear()
+    ours = None
     with django_db_blocker.unblock():
+        if connection.settings_dict["NAME"] != connection.settings_dict["TEST"]["NAME"]:
+            ours = setup_databases(
+                verbosity=0, interactive=False, aliases={"default"}, keepdb=django_db_keepdb
+            )
         load_demo()
+    yield
+    if ours is not None and not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(ours, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
