@@ -16,6 +16,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import redis
 from django.conf import settings
@@ -42,12 +43,32 @@ class Written:
     skipped: list = field(default_factory=list)
 
 
-def insert_accounts(users: list[User]) -> dict[str, int]:
-    """One INSERT for all `users` (distinct addresses); {email: id} of those it created."""
-    rows = bulk.insert(
-        User, users, conflict="ON CONFLICT (email) DO NOTHING", returning="id, email"
+class NewAccount(NamedTuple):
+    """An account this batch has just inserted, as tokens.state and the link emails read it
+    (the defaults are the model's for a new account): no model instance per row."""
+
+    pk: int
+    email: str
+    first_name: str
+    password: str
+    date_joined: datetime.datetime
+    email_confirmed_at: None = None
+    last_login: None = None
+    pending_email: str = ""
+    is_active: bool = True
+    auth_epoch: int = 0
+
+
+def insert_accounts(rows: list[dict]) -> dict[str, int]:
+    """One INSERT for all `rows` (services.public_account's, distinct addresses); {email: id}
+    of those it created."""
+    if not rows:
+        return {}
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    created = bulk.insert(
+        User, columns, conflict="ON CONFLICT (email) DO NOTHING", returning="id, email"
     )
-    return {email: pk for pk, email in rows}
+    return {email: pk for pk, email in created}
 
 
 def account_data(fields: dict) -> dict:
@@ -67,7 +88,7 @@ def pattern(purpose: str, language: str) -> str:
     return services.link_pattern(purpose, language)
 
 
-def confirmation(user: User, site: Site, fields: dict):
+def confirmation(user, site: Site, fields: dict) -> dict:
     return services.link_email(
         user,
         "account_confirmation",
@@ -81,7 +102,7 @@ def confirmation(user: User, site: Site, fields: dict):
     )
 
 
-def already_registered(user: User, site: Site, fields: dict):
+def already_registered(user, site: Site, fields: dict) -> dict:
     """One per address per window, the window being that of the signup's acceptance (not of
     the write): a replay hours later lands on the same key."""
     window = int(
@@ -103,7 +124,7 @@ def write(entries: list[tuple[str, dict]]) -> Written:
     """Write a batch of decoded stream entries in one transaction (see the module docstring)."""
     done = Written()
     sites = Site.objects.in_bulk({int(fields["site"]) for _, fields in entries})
-    first: dict[str, tuple[dict, User]] = {}  # the first signup of each address in the batch
+    first: dict[str, tuple[dict, dict]] = {}  # the first signup of each address in the batch
     repeats: list[dict] = []
     signins: list[dict] = []
     for entry_id, fields in entries:
@@ -115,22 +136,23 @@ def write(entries: list[tuple[str, dict]]) -> Written:
         elif fields["email"] in first:
             repeats.append(fields)
         else:
-            user = services.public_account(
-                site=site,
+            row = services.public_account(
+                site_id=site.pk,
                 language=fields["language"],
                 data=account_data(fields),
                 at=signup_stream.accepted_at(fields),
             )
-            first[user.email] = (fields, user)
+            first[row["email"]] = (fields, row)
     with transaction.atomic():
-        created = insert_accounts([user for _, user in first.values()])
-        accounts: dict[str, User] = {}
+        created = insert_accounts([row for _, row in first.values()])
+        accounts: dict[str, User | NewAccount] = {}
         emails = []
-        for email, (fields, user) in first.items():
+        for email, (fields, row) in first.items():
             if email in created:
-                user.pk = created[email]
-                accounts[email] = user
-                emails.append(confirmation(user, sites[int(fields["site"])], fields))
+                accounts[email] = account = NewAccount(
+                    created[email], email, row["first_name"], row["password"], row["date_joined"]
+                )
+                emails.append(confirmation(account, sites[int(fields["site"])], fields))
             else:
                 repeats.append(fields)
         missing = {fields["email"] for fields in repeats} - accounts.keys()

@@ -12,6 +12,9 @@ from portal import bulk
 from .dispatch import kick
 from .models import OutboundEmail
 
+# What a row given to queue_emails holds; every other column takes its default.
+EMAIL_COLUMNS = ("to_email", "template", "idempotency_key", "site_id", "language", "context")
+
 
 def queue_email(
     *,
@@ -58,27 +61,31 @@ def queue_email(
     return email
 
 
-def queue_emails(emails: list[OutboundEmail]) -> int:
+def queue_emails(rows: list[dict]) -> int:
     """Record many emails in the caller's transaction with one INSERT; a key already in the
     outbox is skipped (the event was queued before), so a replayed batch sends nothing twice.
-    Returns how many rows were new."""
-    if not emails:
+    `rows`: dicts of to_email, template, idempotency_key, site_id, language and context (a
+    batch builds no model instances, portal.bulk). Returns how many rows were new."""
+    if not rows:
         return 0
-    for email in emails:
-        if not email.idempotency_key.isascii():
+    for row in rows:
+        if not row["idempotency_key"].isascii():
             raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
     if connection.vendor == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in EMAIL_COLUMNS}
         new = len(
-            bulk.insert(OutboundEmail, emails, conflict="ON CONFLICT DO NOTHING", returning="1")
+            bulk.insert(OutboundEmail, columns, conflict="ON CONFLICT DO NOTHING", returning="1")
         )
     else:  # the demo's SQLite
-        keys = [email.idempotency_key for email in emails]
+        keys = [row["idempotency_key"] for row in rows]
         before = set(
             OutboundEmail.objects.filter(idempotency_key__in=keys).values_list(
                 "idempotency_key", flat=True
             )
         )
-        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+        OutboundEmail.objects.bulk_create(
+            [OutboundEmail(**row) for row in rows], ignore_conflicts=True
+        )
         new = len(set(keys) - before)
     transaction.on_commit(kick, robust=True)
     return new

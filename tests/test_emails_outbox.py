@@ -257,19 +257,20 @@ def test_editors_cannot_see_the_outbox(client, demo):
 
 
 def test_queue_emails_counts_only_new_rows_and_fills_the_dates(db):
-    """One INSERT ... SELECT FROM unnest (portal.bulk) on PostgreSQL: replayed keys and a key
-    twice in the same batch are skipped, auto_now_add dates are set, JSON context kept."""
+    """One INSERT ... SELECT FROM jsonb_to_recordset (portal.bulk) on PostgreSQL: replayed keys
+    and a key twice in the same batch are skipped, defaults and dates are set, JSON kept."""
     from emails.models import OutboundEmail  # noqa: PLC0415
     from emails.outbox import queue_emails  # noqa: PLC0415
 
     def email(key, **context):
-        return OutboundEmail(
-            to_email=f"{key}@example.org",
-            template="account_confirmation",
-            idempotency_key=key,
-            language="fr",
-            context=context,
-        )
+        return {
+            "to_email": f"{key}@example.org",
+            "template": "account_confirmation",
+            "idempotency_key": key,
+            "site_id": None,
+            "language": "fr",
+            "context": context,
+        }
 
     assert queue_emails([email("bulk-a", n=1), email("bulk-b"), email("bulk-a", n=2)]) == 2
     assert queue_emails([email("bulk-b"), email("bulk-c", link="https://x/é")]) == 1
@@ -280,3 +281,49 @@ def test_queue_emails_counts_only_new_rows_and_fills_the_dates(db):
     assert sorted(rows) == ["bulk-a", "bulk-b", "bulk-c"]
     assert rows["bulk-a"].context == {"n": 1} and rows["bulk-c"].context == {"link": "https://x/é"}
     assert all(row.created_at is not None for row in rows.values())
+    assert {(row.status, row.attempts, row.site_id) for row in rows.values()} == {
+        (OutboundEmail.Status.PENDING, 0, None)
+    }
+    assert all(
+        abs(row.next_attempt_at - row.created_at).total_seconds() < 5 for row in rows.values()
+    )
+
+
+def test_bulk_insert_takes_columns_shared_values_and_defaults(db):
+    """portal.bulk.insert: per-row columns (dates, nulls, text PostgreSQL must quote, JSON),
+    values shared by every row, the model's defaults elsewhere; wrong input is refused
+    before anything is sent."""
+    import datetime  # noqa: PLC0415
+
+    from accounts.models import User  # noqa: PLC0415
+    from portal import bulk  # noqa: PLC0415
+
+    joined = datetime.datetime(2026, 3, 16, 20, 1, 2, 345678, tzinfo=datetime.UTC)
+    created = bulk.insert(
+        User,
+        {
+            "email": ["bulk-1@example.org", "bulk-2@example.org"],
+            "first_name": ['Zoé "Zaza"', "O'Brien\\n{,}"],
+            "birth_date": [datetime.date(1990, 5, 1), None],
+            "date_joined": [joined, joined],
+            "availability": [["weekend"], {"mornings": True}],
+        },
+        values={"language": "en", "password": "!unusable"},
+        conflict="ON CONFLICT (email) DO NOTHING",
+        returning="email",
+    )
+    assert sorted(created) == [("bulk-1@example.org",), ("bulk-2@example.org",)]
+    one, two = User.objects.filter(email__startswith="bulk-").order_by("email")
+    assert (one.first_name, two.first_name) == ('Zoé "Zaza"', "O'Brien\\n{,}")
+    assert (one.birth_date, two.birth_date) == (datetime.date(1990, 5, 1), None)
+    assert one.date_joined == joined
+    assert (one.availability, two.availability) == (["weekend"], {"mornings": True})
+    assert (one.language, two.password) == ("en", "!unusable")
+    assert one.is_active and not one.is_staff and one.interests == [] and one.pending_email == ""
+    again = {"email": ["bulk-1@example.org"], "date_joined": [joined]}
+    assert bulk.insert(User, again, conflict="ON CONFLICT (email) DO NOTHING") == []
+    with pytest.raises(ValueError, match="no such field"):
+        bulk.insert(User, {"email": ["x@example.org"], "nickname": ["x"]})
+    with pytest.raises(ValueError, match="2 values for 1 rows"):
+        bulk.insert(User, {"email": ["x@example.org"], "first_name": ["a", "b"]})
+    assert bulk.insert(User, {"email": []}) == []
