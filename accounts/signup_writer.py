@@ -11,6 +11,7 @@ instant of the signup that made it (date_joined), and every email has its idempo
 
 import datetime
 import functools
+import json
 import logging
 import os
 import socket
@@ -181,8 +182,16 @@ def write(entries: list[tuple[str, dict]]) -> Written:
 
 
 def decode(entries) -> list[tuple[str, dict]]:
+    field = signup_stream.FIELD.encode()
     return [
-        (entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()})
+        (
+            entry_id.decode(),
+            json.loads(fields[field])
+            if field in fields
+            # An entry spread over the stream's fields, as web processes older than the
+            # one-field entry appended it (still in the stream during a deploy).
+            else {k.decode(): v.decode() for k, v in fields.items()},
+        )
         for entry_id, fields in entries
         if fields  # an id whose entry was deleted comes back empty
     ]

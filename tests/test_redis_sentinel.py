@@ -20,6 +20,7 @@ from django.test import override_settings
 from kombu import Connection
 
 from accounts import signup_stream
+from accounts.signup_writer import decode
 from portal import pagecache
 from portal.redis_pool import master_name, sentinel_addresses
 from portal.sessions import SessionStore
@@ -156,7 +157,7 @@ def test_every_redis_client_writes_to_the_promoted_replica_after_a_failover(sent
             assert cache_replica.get(f"pagecache:v:{tag}.example.org") == b"1"
         assert SessionStore(before).load() == {"tag": "before"}
         stream = sessions_replica.xrange(signup_stream.stream_key())
-        assert [fields[b"at"] for _id, fields in stream] == [b"before", b"after"]
+        assert [fields["at"] for _id, fields in decode(stream)] == ["before", "after"]
         broker_db = redis.Redis(port=sentinel_set.replicas[sessions_name].port, db=1)
         assert broker_db.llen("sentinel-test") == 2
 

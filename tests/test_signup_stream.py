@@ -134,6 +134,24 @@ def test_a_replayed_batch_writes_nothing_twice(client, demo, stream):
     assert templates("b@example.org") == ["account_confirmation"]
 
 
+def test_an_entry_appended_field_by_field_is_still_written(client, demo, stream):
+    """Entries spread over the stream's fields (what web processes appended before the
+    one-field entry) may wait in the stream during a deploy: the consumer reads both."""
+    post(client, {**VALID, "email": "new-form@example.org"})
+    fields = signup_stream.entry(
+        "signup",
+        site=demo["localhost"],
+        language="fr",
+        email="Old-Form@example.org",
+        **{k: VALID[k] for k in ("first_name", "last_name", "postal_code", "birth_date")},
+    )
+    stream.xadd(signup_stream.stream_key(), fields)
+    assert [e for _, e in decode(stream.xrange(signup_stream.stream_key()))][1] == fields
+    assert consume() == 2
+    assert templates("old-form@example.org") == ["account_confirmation"]
+    assert templates("new-form@example.org") == ["account_confirmation"]
+
+
 def test_entries_of_a_dead_consumer_are_claimed(client, demo, stream):
     for i in range(3):
         post(client, {**VALID, "email": f"claimed-{i}@example.org"})
@@ -331,3 +349,11 @@ def test_the_stream_redis_away_counts_in_the_cache_instead(client, demo, stream,
     codes = [post(client, {**VALID, "email": f"d{i}@example.com"}).status_code for i in (1, 2)]
     assert codes == [202, 429]
     assert User.objects.filter(email="d1@example.com").exists()
+
+
+def test_the_bench_fills_the_stream_with_entries_the_consumer_reads():
+    """bench/signup_stream.py packs entries without Django loaded: the same entry."""
+    from bench.signup_stream import packed  # noqa: PLC0415
+
+    fields = {"kind": "signup", "email": "a@example.org", "first_name": "Zoé"}
+    assert packed(fields) == signup_stream.packed(fields)

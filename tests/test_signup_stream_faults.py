@@ -27,6 +27,7 @@ import pytest
 import requests
 from django.db import connection
 
+from accounts import signup_stream
 from accounts.services import EXISTING_ACCOUNT_EMAIL_WINDOW
 from portal.testing.servers import PostgresServer
 from tests import factories as make
@@ -241,7 +242,7 @@ def test_a_consumer_killed_mid_batch_loses_nothing_and_sends_nothing_twice(postg
     pipe = client.pipeline(transaction=False)
     site = _localhost_site(postgres)
     for email in emails:
-        pipe.xadd(key, _entry(email, site))
+        pipe.xadd(key, signup_stream.packed(_entry(email, site)))
     pipe.execute()
 
     first = SignupConsumer("doomed", batch=100, **env).start()
