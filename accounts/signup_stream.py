@@ -204,6 +204,15 @@ def send_signin_link(*, email: str, site: Site, language: str, next_url: str = "
     services.send_signin_link(email=email, site=site, language=language, next_url=next_url)
 
 
+def waiting(emails) -> set[str]:
+    """Those of `emails` (normalized) whose signup is still in the stream, not yet written."""
+    emails = list(emails)
+    pipe = client().pipeline(transaction=False)
+    for email in emails:
+        pipe.exists(marker_key(email))
+    return {email for email, found in zip(emails, pipe.execute(), strict=True) if found}
+
+
 def stats() -> dict:
     """Back-pressure: entries waiting (read or not) and the age of the oldest, in seconds.
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import redis
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.utils import timezone
 from wagtail.models import Site
 
 from emails.outbox import queue_emails
@@ -33,6 +34,9 @@ from .models import User
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.01
+# How long a sign-in entry waits for its signup held by another consumer: beyond the time a
+# dead consumer's entries take to be claimed (SIGNUP_STREAM_CLAIM_IDLE_MS, 30 s).
+SIGNIN_WAIT = datetime.timedelta(minutes=2)
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Written:
     emails: int = 0
     signin_links: int = 0
     skipped: list = field(default_factory=list)
+    # Sign-in entries whose signup another consumer holds, not yet committed: appended again.
+    requeue: list = field(default_factory=list)
 
 
 class NewAccount(NamedTuple):
@@ -144,6 +150,11 @@ def write(entries: list[tuple[str, dict]]) -> Written:
                 at=signup_stream.accepted_at(fields),
             )
             first[row["email"]] = (fields, row)
+    # A sign-in entry follows its signup in the stream, but with several consumers that
+    # signup may sit in another one's batch, not committed yet. Its "waiting" marker, read
+    # before the account is looked for, tells (the marker goes only after the commit).
+    others = {f["email"] for f in signins} - first.keys() - {f["email"] for f in repeats}
+    waiting = signup_stream.waiting(others) if others else set()
     with transaction.atomic():
         created = insert_accounts([row for _, row in first.values()])
         accounts: dict[str, User | NewAccount] = {}
@@ -172,12 +183,18 @@ def write(entries: list[tuple[str, dict]]) -> Written:
         done.created = len(created)
         done.emails = queue_emails(emails)
         for fields in signins:
-            done.signin_links += services.send_signin_link(
+            sent = services.send_signin_link(
                 email=fields["email"],
                 site=sites[int(fields["site"])],
                 language=fields["language"],
                 next_url=fields.get("next", ""),
             )
+            done.signin_links += sent
+            if not sent and fields["email"] in waiting:
+                if signup_stream.accepted_at(fields) > timezone.now() - SIGNIN_WAIT:
+                    done.requeue.append(fields)
+                else:
+                    logger.warning("A sign-in link waited too long for its signup: dropped")
     return done
 
 
@@ -283,7 +300,11 @@ class Consumer:
         pipe.xdel(self.key, *ids)
         if markers:
             pipe.delete(*markers)
+        for fields in written.requeue:
+            pipe.xadd(self.key, signup_stream.packed(fields))
         pipe.execute()
+        if written.requeue and len(written.requeue) == len(entries):
+            time.sleep(self.wait_ms / 1000)  # only sign-ins waiting: do not spin on them
         logger.info(
             "Signup batch: %d entries, %d accounts created, %d already registered, %d emails",
             len(ids),

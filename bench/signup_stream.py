@@ -3,10 +3,11 @@ SIGNUP_STREAM on and `manage.py consume_signups` on the same box, a Redis of its
 its append-only file on; /_ping first, in the same processes.
 
 Figures: accepted signups/s against /_ping (target ×0.4, sustained), the backlog's drain
-time after the load stops (target ≤ 10 s), the consumer's batch throughput on a pre-filled
-stream (rows/s, target ≥ 10× the accept rate), the CPU per signup in the web and consumer
-processes, accept → row delays (p50/p95) under the load, accept → email handed to Brevo at a
-steady 40/s (a Celery worker on the fake Brevo), and appendfsync everysec against always.
+time after the load stops (target ≤ 10 s), the batch throughput on a pre-filled stream, by
+one consumer then two (rows/s, target ≥ 10× the accept rate), the CPU per signup in the web
+and consumer processes, accept → row delays (p50/p95) under the load, accept → email handed
+to Brevo at a steady 40/s (a Celery worker on the fake Brevo), and appendfsync everysec
+against always.
 """
 
 import datetime
@@ -39,7 +40,8 @@ from portal.testing.servers import celery_command, free_port, stop_process_group
 from tests.fake_brevo import FakeBrevo
 
 STREAM = "portal:signups"
-FILLED = 20_000  # entries written straight into the stream for the batch throughput
+FILLED = 50_000  # entries written straight into the stream for the batch throughput
+BATCH_CONSUMERS = (1, 2)
 
 
 class StreamRedis:
@@ -92,11 +94,14 @@ class Consumer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def ready(self) -> "Consumer":
         deadline = time.monotonic() + 60
         while "consume_signups:" not in self.log_path.read_text():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"bench: consume_signups did not start:\n{self.tail()}")
             time.sleep(0.1)
+        return self
 
     def cpu_ticks(self) -> int:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -230,6 +235,29 @@ def fill(client, site_id: int, nonce: str, count: int) -> None:
         pipe.execute()
 
 
+def drain_filled(stream, env: dict, nonce: str, consumers: int) -> tuple[int, int]:
+    """FILLED entries XADDed while no consumer runs, then `consumers` of them started: the
+    accounts written and the rows/s from the first account to an empty stream."""
+    site_id = bench_db("SELECT id FROM wagtailcore_site WHERE hostname = 'localhost'")[0][0]
+    fill(stream.client, site_id, nonce, FILLED)
+    pattern = signup_email(nonce, "%")
+    # Started together: one that came up seconds before the other would drain alone.
+    started = [Consumer(env, f"signup-stream-fill-{consumers}-{i}") for i in range(consumers)]
+    try:
+        for consumer in started:
+            consumer.ready()
+        while not bench_db("SELECT 1 FROM accounts_user WHERE email LIKE %s LIMIT 1", [pattern]):
+            time.sleep(0.01)
+        first_row = time.monotonic()
+        stream.drained()
+        seconds = time.monotonic() - first_row
+    finally:
+        for consumer in started:
+            consumer.stop()
+    filled = bench_db("SELECT count(*) FROM accounts_user WHERE email LIKE %s", [pattern])[0][0]
+    return filled, round(filled / seconds)
+
+
 def signups_run(server, stream, consumer, cpu, seconds, label, nonce, csrf) -> dict:
     before, consumer_before = cpu.sample(), consumer.cpu_ticks()
     run = run_signups(server, seconds, label, nonce, csrf)
@@ -255,7 +283,7 @@ def measure(nonce: str, seconds: int, warmup: int, fsync_seconds: int) -> dict:
     with StreamRedis() as stream:
         env = {"SIGNUP_STREAM": "true", "SIGNUP_STREAM_URL": stream.url}
         with gunicorn("signup-stream", **env) as server:
-            consumer = Consumer(env, "signup-stream")
+            consumer = Consumer(env, "signup-stream").ready()
             try:
                 run_wrk(server, "/_ping", warmup, "reference.lua", "stream-warmup-ping")
                 cpu = CpuMeter(server.process.pid)
@@ -283,26 +311,12 @@ def measure(nonce: str, seconds: int, warmup: int, fsync_seconds: int) -> dict:
                 stream.client.config_set("appendfsync", "everysec")
                 row_delays = delays(f"{nonce}se")  # before end_to_end clears the outbox
                 e2e = end_to_end(server, env, f"{nonce}e2e", csrf)
-                # Batch throughput: a stream filled while no consumer runs, then drained.
+                # Batch throughput: a stream filled while no consumer runs, then drained by
+                # one consumer, then by two (the compose file's `--scale signups=N`).
                 consumer.stop()
-                site_id = bench_db("SELECT id FROM wagtailcore_site WHERE hostname = 'localhost'")[
-                    0
-                ][0]
-                fill(stream.client, site_id, f"{nonce}f", FILLED)
-                consumer = Consumer(env, "signup-stream-fill")
-                pattern = signup_email(f"{nonce}f", "%")
-                while not bench_db(
-                    "SELECT 1 FROM accounts_user WHERE email LIKE %s LIMIT 1", [pattern]
-                ):
-                    time.sleep(0.01)
-                first_row = time.monotonic()
-                stream.drained()
-                batch_seconds = time.monotonic() - first_row
-                filled = bench_db(
-                    "SELECT count(*) FROM accounts_user WHERE email LIKE %s", [pattern]
-                )[0][0]
+                batch = {n: drain_filled(stream, env, f"{nonce}f{n}", n) for n in BATCH_CONSUMERS}
             finally:
-                consumer.stop()
+                consumer.stop()  # (a no-op once the batch phase has stopped it)
             log = server.log_since(0)
     main = runs["everysec"]
     for mode, run in runs.items():
@@ -318,12 +332,13 @@ def measure(nonce: str, seconds: int, warmup: int, fsync_seconds: int) -> dict:
             problems.append(
                 f"stream {mode}: {run['db']['outbox_emails']} emails, {run['db']['users']} accounts"
             )
-    if filled != FILLED:
-        problems.append(f"stream fill: {filled} accounts for {FILLED} entries")
+    for n, (filled, _rows_per_s) in batch.items():
+        if filled != FILLED:
+            problems.append(f"stream fill, {n} consumer(s): {filled} accounts for {FILLED}")
     for marker in ("Traceback", "[ERROR]", "[CRITICAL]", "WORKER TIMEOUT"):
         if marker in log:
             problems.append(f"gunicorn-signup-stream.log: {marker}")
-    rows_per_s = round(filled / batch_seconds)
+    rows_per_s = {n: rows for n, (_filled, rows) in batch.items()}
     ratio = round(main["req_per_s"] / reference["req_per_s"], 3)
     return {
         "reference_ping": reference,
@@ -334,7 +349,9 @@ def measure(nonce: str, seconds: int, warmup: int, fsync_seconds: int) -> dict:
         "drain_seconds": main["drain_seconds"],
         "drain_target_seconds": 10,
         "batch_rows_per_s": rows_per_s,
-        "batch_over_accept": round(rows_per_s / main["req_per_s"], 1),
+        "batch_over_accept": {
+            n: round(rows / main["req_per_s"], 1) for n, rows in rows_per_s.items()
+        },
         "accept_to_row_ms": row_delays,
         "accept_to_brevo_ms": e2e,
         "appendfsync_always_over_everysec": round(
@@ -351,8 +368,12 @@ def summary(r: dict) -> str:
         f"signup stream: {main['req_per_s']} accepted signups/s against /_ping "
         f"{r['reference_ping']['req_per_s']} req/s: x{r['ratio']} (target x{r['target_ratio']}); "
         f"backlog {main['backlog_at_stop']} at stop, drained in {r['drain_seconds']} s "
-        f"(target <= 10 s); batch writes {r['batch_rows_per_s']} rows/s "
-        f"(x{r['batch_over_accept']} the accept rate); CPU per signup: web {cpu['gunicorn']} ms, "
+        f"(target <= 10 s); batch writes "
+        + ", ".join(
+            f"{rows} rows/s with {n} consumer(s) (x{r['batch_over_accept'][n]} the accept rate)"
+            for n, rows in r["batch_rows_per_s"].items()
+        )
+        + f" (target x10); CPU per signup: web {cpu['gunicorn']} ms, "
         f"consumer {cpu['consumer']} ms, postgres {cpu['postgres']} ms, redis {cpu['redis']} ms; "
         f"accept -> row p50 {delay['p50']} ms, p95 {delay['p95']} ms; accept -> Brevo at "
         f"{r['accept_to_brevo_ms']['rate_per_s']}/s p50 {r['accept_to_brevo_ms']['p50']} ms, "

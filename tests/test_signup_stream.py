@@ -238,6 +238,26 @@ def test_a_signin_link_asked_right_after_signup_is_sent(client, demo, stream):
     assert templates() == ["account_confirmation", "signin_link"]
 
 
+def test_a_signin_link_waits_for_a_signup_another_consumer_holds(client, demo, stream):
+    """Two consumers: the signup is read by one and not yet written when the other reads the
+    sign-in entry that follows it; that one appends it again instead of dropping it."""
+    post(client, VALID)
+    holder = Consumer("holder", wait_ms=1)
+    holder.ensure_group()
+    assert len(holder.read(block_ms=1)) == 1  # read, not written: pending with `holder`
+    client.post("/fr/compte/connexion/lien/", {"email": "camille.martin@example.com"})
+    other = Consumer("other", wait_ms=1)
+    other.mine_first = False
+    assert other.run_once(block_ms=1) == 1
+    assert not OutboundEmail.objects.exists()
+    assert stream.xlen(signup_stream.stream_key()) == 2  # the signup and the sign-in again
+    holder.mine_first = True
+    assert holder.run_once(block_ms=1) == 1  # the signup, written
+    assert other.run_once(block_ms=1) == 1  # the sign-in, now for an account
+    assert templates() == ["account_confirmation", "signin_link"]
+    assert stream.xlen(signup_stream.stream_key()) == 0
+
+
 def test_a_signin_link_for_an_unknown_address_stays_silent(client, demo, stream):
     client.post("/fr/compte/connexion/lien/", {"email": "nobody@example.org"})
     assert stream.xlen(signup_stream.stream_key()) == 0
