@@ -525,3 +525,12 @@ def test_nginx_config_syntax(tmp_path):
     if result.returncode != 0 and "Permission denied" in result.stderr:
         pytest.skip(f"nginx -t needs privileges here: {result.stderr.strip()}")
     assert result.returncode == 0, result.stderr
+
+
+def test_signup_writers_run_two_and_only_beat_is_single(compose):
+    """Two consumers of the signup stream (one alone writes ~7x the accept rate on the bench
+    box); nothing that must run once (beat) is replicated."""
+    services = compose["services"]
+    assert services["signups"]["deploy"]["replicas"] == 2
+    assert "deploy" not in services["beat"]
+    assert all("container_name" not in s for s in services.values())  # replicas need none
