@@ -69,11 +69,8 @@ class NewAccount(NamedTuple):
 def insert_accounts(rows: list[dict]) -> dict[str, int]:
     """One INSERT for all `rows` (services.public_account's, distinct addresses); {email: id}
     of those it created."""
-    if not rows:
-        return {}
-    columns = {name: [row[name] for row in rows] for name in rows[0]}
     created = bulk.insert(
-        User, columns, conflict="ON CONFLICT (email) DO NOTHING", returning="id, email"
+        User, rows, conflict="ON CONFLICT (email) DO NOTHING", returning="id, email"
     )
     return {email: pk for pk, email in created}
 

@@ -12,9 +12,6 @@ from portal import bulk
 from .dispatch import kick
 from .models import OutboundEmail
 
-# What a row given to queue_emails holds; every other column takes its default.
-EMAIL_COLUMNS = ("to_email", "template", "idempotency_key", "site_id", "language", "context")
-
 
 def queue_email(
     *,
@@ -72,9 +69,8 @@ def queue_emails(rows: list[dict]) -> int:
         if not row["idempotency_key"].isascii():
             raise ValueError("idempotency_key must be ASCII (it travels in an email header)")
     if connection.vendor == "postgresql":
-        columns = {name: [row[name] for row in rows] for name in EMAIL_COLUMNS}
         new = len(
-            bulk.insert(OutboundEmail, columns, conflict="ON CONFLICT DO NOTHING", returning="1")
+            bulk.insert(OutboundEmail, rows, conflict="ON CONFLICT DO NOTHING", returning="1")
         )
     else:  # the demo's SQLite
         keys = [row["idempotency_key"] for row in rows]

@@ -289,8 +289,8 @@ def test_queue_emails_counts_only_new_rows_and_fills_the_dates(db):
     )
 
 
-def test_bulk_insert_takes_columns_shared_values_and_defaults(db):
-    """portal.bulk.insert: per-row columns (dates, nulls, text PostgreSQL must quote, JSON),
+def test_bulk_insert_takes_rows_shared_values_and_defaults(db):
+    """portal.bulk.insert: rows of dicts (dates, nulls, text PostgreSQL must quote, JSON),
     values shared by every row, the model's defaults elsewhere; wrong input is refused
     before anything is sent."""
     import datetime  # noqa: PLC0415
@@ -301,13 +301,22 @@ def test_bulk_insert_takes_columns_shared_values_and_defaults(db):
     joined = datetime.datetime(2026, 3, 16, 20, 1, 2, 345678, tzinfo=datetime.UTC)
     created = bulk.insert(
         User,
-        {
-            "email": ["bulk-1@example.org", "bulk-2@example.org"],
-            "first_name": ['Zoé "Zaza"', "O'Brien\\n{,}"],
-            "birth_date": [datetime.date(1990, 5, 1), None],
-            "date_joined": [joined, joined],
-            "availability": [["weekend"], {"mornings": True}],
-        },
+        [
+            {
+                "email": "bulk-1@example.org",
+                "first_name": 'Zoé "Zaza"',
+                "birth_date": datetime.date(1990, 5, 1),
+                "date_joined": joined,
+                "availability": ["weekend"],
+            },
+            {
+                "email": "bulk-2@example.org",
+                "first_name": "O'Brien\\n{,}",
+                "birth_date": None,
+                "date_joined": joined,
+                "availability": {"mornings": True},
+            },
+        ],
         values={"language": "en", "password": "!unusable"},
         conflict="ON CONFLICT (email) DO NOTHING",
         returning="email",
@@ -320,10 +329,10 @@ def test_bulk_insert_takes_columns_shared_values_and_defaults(db):
     assert (one.availability, two.availability) == (["weekend"], {"mornings": True})
     assert (one.language, two.password) == ("en", "!unusable")
     assert one.is_active and not one.is_staff and one.interests == [] and one.pending_email == ""
-    again = {"email": ["bulk-1@example.org"], "date_joined": [joined]}
+    again = [{"email": "bulk-1@example.org", "date_joined": joined}]
     assert bulk.insert(User, again, conflict="ON CONFLICT (email) DO NOTHING") == []
     with pytest.raises(ValueError, match="no such field"):
-        bulk.insert(User, {"email": ["x@example.org"], "nickname": ["x"]})
-    with pytest.raises(ValueError, match="2 values for 1 rows"):
-        bulk.insert(User, {"email": ["x@example.org"], "first_name": ["a", "b"]})
-    assert bulk.insert(User, {"email": []}) == []
+        bulk.insert(User, [{"email": "x@example.org", "nickname": "x"}])
+    with pytest.raises(ValueError, match="same fields"):
+        bulk.insert(User, [{"email": "x@example.org"}, {"email": "y@example.org", "phone": "1"}])
+    assert bulk.insert(User, []) == []
