@@ -380,19 +380,7 @@ def apply(mission_id: int, volunteer, message: str = "", slots=()) -> Applicatio
             )
             if status == Application.Status.PENDING:
                 Mission.objects.filter(pk=mission.pk).update(active_count=active + 1)
-            notify(
-                volunteer,
-                mission,
-                "application",
-                f"application-received:{application.pk}",
-                event=status,
-            )
-            notify_team(
-                mission,
-                f"application-manager:{application.pk}",
-                event="new_applicant",
-                applicant=volunteer.get_full_name(),
-            )
+            announce(application)
     except IntegrityError as exc:  # the same volunteer, twice at the same instant
         raise ApplicationRefused("duplicate", "You already applied to this mission.") from exc
     return application
@@ -451,13 +439,21 @@ def apply_to_slots(mission: Mission, volunteer, message: str, chosen: list[Slot]
     )
     held = sum(booked.values()) + len(chosen) - len(full)
     Mission.objects.filter(pk=mission.pk).update(active_count=held)
+    announce(application, slots=slot_lines(bookings, getattr(volunteer, "language", "fr")))
+    return application
+
+
+def announce(application: Application, **context) -> None:
+    """A new application: the volunteer's receipt (pending or waitlisted) and the team's
+    notice, in the applying transaction."""
+    volunteer, mission = application.volunteer, application.mission
     notify(
         volunteer,
         mission,
         "application",
         f"application-received:{application.pk}",
-        event=status,
-        slots=slot_lines(bookings, getattr(volunteer, "language", "fr")),
+        event=application.status,
+        **context,
     )
     notify_team(
         mission,
@@ -465,7 +461,6 @@ def apply_to_slots(mission: Mission, volunteer, message: str, chosen: list[Slot]
         event="new_applicant",
         applicant=volunteer.get_full_name(),
     )
-    return application
 
 
 def recount(mission: Mission) -> None:

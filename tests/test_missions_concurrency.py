@@ -40,21 +40,24 @@ def server(demo):
         yield web.url
 
 
+def confirmed_volunteers(prefix: str, count: int) -> list[User]:
+    """`count` volunteers with a confirmed address, in one INSERT."""
+    now = timezone.now()
+    return User.objects.bulk_create(
+        User(
+            email=f"{prefix}{i}@example.com",
+            first_name=f"{prefix[0].upper()}{i}",
+            email_confirmed_at=now,
+            password="!",
+        )
+        for i in range(count)
+    )
+
+
 def test_two_hundred_simultaneous_applications_to_ten_places(server, demo):
     organisation = Organisation.objects.get(slug="banque-alimentaire-rhone")
     mission = make.mission(organisation, title="Dernières places", places=10)
-    now = timezone.now()
-    volunteers = User.objects.bulk_create(
-        [
-            User(
-                email=f"rush{i}@example.com",
-                first_name=f"R{i}",
-                email_confirmed_at=now,
-                password="!",
-            )
-            for i in range(200)
-        ]
-    )
+    volunteers = confirmed_volunteers("rush", 200)
     sessions = [session_for(v) for v in volunteers]
     barrier = threading.Barrier(200)
     results: list = []
@@ -145,18 +148,7 @@ def test_two_hundred_simultaneous_applications_never_overbook_a_slot(server, dem
     )
     slots = list(mission.slots.order_by("start"))
     places = {slot.pk: slot.places for slot in slots}
-    now = timezone.now()
-    volunteers = User.objects.bulk_create(
-        [
-            User(
-                email=f"slot{i}@example.com",
-                first_name=f"S{i}",
-                email_confirmed_at=now,
-                password="!",
-            )
-            for i in range(200)
-        ]
-    )
+    volunteers = confirmed_volunteers("slot", 200)
     choices = [[0, 1], [1, 2], [0, 2], [0, 1, 2]]
     payloads = [{"slots": [slots[j].pk for j in choices[i % 4]]} for i in range(200)]
     results = rush(
