@@ -184,9 +184,12 @@ def static_inputs_digest() -> str:
     return digest.hexdigest()[:20]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker):
-    """One real worker for the session, consuming the Redis broker, on the test database."""
+    """A real worker consuming the Redis broker, on the test database, for one module.
+
+    Not for the session: left running, it would take the outbox kicks of later transactional
+    tests and write to tables while their teardown truncates them (a deadlock, seen in CI)."""
     purge_broker()
     worker = CeleryWorker(concurrency=2).start()
     yield worker
