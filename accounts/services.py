@@ -13,8 +13,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import urlencode
 from wagtail.models import Site
 
@@ -22,6 +21,7 @@ from conversations.services import erase_threads, export_threads
 from emails.models import OutboundEmail
 from emails.outbox import queue_email
 from missions.services import withdraw_volunteer
+from portal import languages
 from tenants.models import PortalSettings
 
 from .models import User, normalize_email
@@ -76,8 +76,7 @@ def queue_link_email(
 def link_pattern(purpose: str, language: str) -> str:
     """The path of `purpose`'s link in `language`, TOKEN standing for its token: a batch
     resolves it once, not once per email."""
-    with translation.override(language):
-        return reverse(LINK_VIEWS[purpose], args=["TOKEN"])
+    return languages.reverse_in(language, LINK_VIEWS[purpose], ["TOKEN"])
 
 
 def link_context(user, purpose, site, language, next_url="", *, pattern="", **context) -> dict:

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -114,8 +113,7 @@ def schedule_notice(application: Application, side: Side, now: datetime) -> Noti
     if side == Side.VOLUNTEER:
         volunteer = application.volunteer
         language = languages.supported(volunteer.language)
-        with translation.override(language):
-            path = reverse("conversations:volunteer_thread", args=[application.pk])
+        path = languages.reverse_in(language, "conversations:volunteer_thread", [application.pk])
         queue_email(
             to=volunteer.email,
             template="message",
@@ -126,11 +124,11 @@ def schedule_notice(application: Application, side: Side, now: datetime) -> Noti
             not_before=due,
         )
     else:
-        with translation.override(settings.LANGUAGE_CODE):
-            path = reverse(
-                "conversations:association_thread",
-                args=[mission.organisation_id, mission.pk, application.pk],
-            )
+        path = languages.reverse_in(
+            settings.LANGUAGE_CODE,
+            "conversations:association_thread",
+            [mission.organisation_id, mission.pk, application.pk],
+        )
         email_team(
             mission.organisation,
             "message",

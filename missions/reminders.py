@@ -5,11 +5,11 @@ and day, none when nothing waits; the moderators' side is moderation.digest."""
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Min, Q
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from organisations.models import Organisation
 from organisations.services import email_team
+from portal import languages
 
 from .models import Application, Mission
 
@@ -20,8 +20,7 @@ PENDING = Application.Status.PENDING
 
 def _path(name: str, *args) -> str:
     """A dashboard link; every manager of the team gets the same email, in French paths."""
-    with translation.override("fr"):
-        return reverse(f"organisations:{name}", args=args)
+    return languages.reverse_in("fr", f"organisations:{name}", args)
 
 
 def digest_for(organisation: Organisation, day) -> dict:

@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, Sum
-from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Site
@@ -708,8 +707,9 @@ def _notify_accepted(day, event: str, missions: Q, link=None) -> int:
 
 def attendance_path(application: Application) -> str:
     """The volunteer-space page for "did it happen?", in the volunteer's language."""
-    with translation.override(languages.supported(application.volunteer.language)):
-        return reverse("accounts:attendance", args=[application.pk])
+    return languages.reverse_in(
+        application.volunteer.language, "accounts:attendance", [application.pk]
+    )
 
 
 # The volunteer's place was confirmed (the managers may already have marked it done).

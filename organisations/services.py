@@ -5,12 +5,12 @@ import secrets
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from wagtail.models import Site
 
 from emails.outbox import queue_email
 from moderation import history, scope
+from portal import languages
 from portal.slugs import save_with_unique_slug
 from portal.workflow import MANAGER, MODERATOR
 from tenants.models import PortalGroup
@@ -124,8 +124,7 @@ def invite(organisation: Organisation, email: str, invited_by) -> Invitation:
 
 def send_invitation(invitation: Invitation, sender, idempotency_key: str) -> None:
     language = getattr(sender, "language", "fr")
-    with translation.override(language):
-        path = reverse("organisations:invitation", args=[invitation.token])
+    path = languages.reverse_in(language, "organisations:invitation", [invitation.token])
     queue_email(
         to=invitation.email,
         template="invitation",
@@ -232,8 +231,7 @@ def hand_over(organisation: Organisation, membership_id: int, manager) -> Member
     organisation.contact_email = successor.user.email
     organisation.save(update_fields=["contact_email"])
     user = successor.user
-    with translation.override(user.language):
-        path = reverse("organisations:dashboard", args=[organisation.pk])
+    path = languages.reverse_in(user.language, "organisations:dashboard", [organisation.pk])
     queue_email(
         to=user.email,
         template="handover",

@@ -1,7 +1,8 @@
 """The portal's languages: French first, English second (settings.LANGUAGES)."""
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.urls import reverse
+from django.utils.translation import get_language, override
 
 
 def supported(language) -> str:
@@ -14,3 +15,10 @@ def supported(language) -> str:
 def current() -> str:
     """The language of the page being answered."""
     return supported(get_language())
+
+
+def reverse_in(language, name: str, args=()) -> str:
+    """The path of view `name` in `language` (one the portal speaks): for a link written to
+    someone who reads another language than the request's, an email or a purge."""
+    with override(supported(language)):
+        return reverse(name, args=args)

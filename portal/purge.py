@@ -10,12 +10,11 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.urls import reverse
-from django.utils import translation
 from wagtail.contrib.frontend_cache.backends import CloudflareBackend as WagtailCloudflare
 from wagtail.contrib.frontend_cache.utils import PurgeBatch
 from wagtail.models import Page, Site
 
+from portal import languages
 from portal.pagecache import bump, version_of
 
 logger = logging.getLogger(__name__)
@@ -54,8 +53,7 @@ def site_urls(site: Site) -> list[str]:
                 urls.append(url)
     base = site.root_url
     for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            urls.append(base + reverse("accounts:signup"))
+        urls.append(base + languages.reverse_in(language, "accounts:signup"))
     urls += [f"{base}/sitemap.xml", f"{base}/robots.txt"]
     return urls
 
