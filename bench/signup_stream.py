@@ -40,7 +40,12 @@ from bench.harness import (
     signup_payload,
     wrk_errors,
 )
-from portal.testing.servers import celery_command, free_port, stop_process_group
+from portal.testing.servers import (
+    celery_worker_command,
+    free_port,
+    start_logged,
+    stop_process_group,
+)
 from tests.fake_brevo import FakeBrevo
 
 STREAM = "portal:signups"
@@ -156,28 +161,10 @@ def end_to_end(server, env: dict, nonce: str, csrf, rate: int = 40, seconds: int
         worker_env = production_env(**env, BREVO_API_KEY="bench-key", BREVO_API_URL=fake.url)
         log_path = RESULTS / "worker-signup-e2e.log"
         with open(log_path, "w") as log:
-            worker = subprocess.Popen(
-                celery_command(
-                    "worker",
-                    "--concurrency=2",
-                    "--loglevel=INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    "e2e@%h",
-                ),
-                cwd=ROOT,
-                env=worker_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            worker = start_logged(
+                celery_worker_command("e2e@%h"), worker_env, log, log_path, "ready."
             )
             try:
-                deadline = time.monotonic() + 60
-                while " ready." not in log_path.read_text():
-                    if worker.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"bench: the e2e worker did not start:\n{log_path}")
-                    time.sleep(0.1)
                 cookie, token = csrf
                 session = requests.Session()
                 headers = {

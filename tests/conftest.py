@@ -19,6 +19,7 @@ from django.utils import translation
 from emails import dispatch
 from home import figures
 from portal.demo import load_demo
+from portal.testing.servers import ROOT
 from tenants import hosts, models
 from tests import factories as make
 from tests.email_support import email_worker, running_fake_brevo
@@ -26,7 +27,7 @@ from tests.factories import client_for
 from tests.fake_cloudflare import FakeCloudflare
 from tests.otp_support import force_login_verified
 from tests.services import HOW_TO_START, check_services
-from tests.workers import ROOT, CeleryWorker, RedisServer, purge_broker, use_broker, worker_env
+from tests.workers import CeleryWorker, RedisServer, purge_broker, use_broker, worker_env
 
 
 def pytest_sessionstart(session):

@@ -17,11 +17,13 @@ from django.db import connection
 
 from celery_app import app
 from portal.testing.servers import (
-    ROOT,
+    DidNotStart,
     Gunicorn,
     celery_command,
+    celery_worker_command,
     free_port,
     kill_process_group,
+    start_logged,
     stop_process_group,
 )
 
@@ -53,39 +55,22 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
-        return celery_command(
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={self.concurrency}",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        return celery_worker_command(
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h", concurrency=self.concurrency
         )
 
     ready_marker = "ready."
 
     def start(self, timeout: float = 30) -> "CeleryWorker":
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=ROOT,
-            env=worker_env(**self.env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while self.ready_marker and time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"process exited: {self.log_path.read_text()[-3000:]}")
-            if self.ready_marker in self.log_path.read_text():
-                return self
-            time.sleep(0.1)
-        if self.ready_marker:
-            raise RuntimeError(f"not ready in {timeout}s: {self.log_path.read_text()[-3000:]}")
+        env = worker_env(**self.env)
+        try:
+            self.process = start_logged(
+                self.command(), env, self.log, self.log_path, self.ready_marker, timeout
+            )
+        except DidNotStart:
+            self.log.close()
+            raise
         return self
 
     def kill(self):

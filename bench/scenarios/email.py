@@ -4,13 +4,12 @@ loopback; reference: the same drain with batching off (one API call per email)."
 import json
 import subprocess
 import sys
-import time
 
 import redis
 import requests
 
 from bench.harness import REDIS_URL, RESULTS, ROOT, bench_env
-from portal.testing.servers import celery_command
+from portal.testing.servers import celery_worker_command, start_logged, stop_process_group
 from tests.fake_brevo import FakeBrevo
 
 
@@ -25,23 +24,8 @@ def drain(count: int, batch_size: int, fake_url: str) -> dict:
     )
     redis.Redis.from_url(REDIS_URL).flushdb()
     with open(worker_log, "w") as log:
-        worker = subprocess.Popen(
-            celery_command(
-                "worker",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                "bench@%h",
-            ),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = start_logged(celery_worker_command("bench@%h"), env, log, worker_log, "ready.")
         try:
-            time.sleep(3)
             result = subprocess.run(
                 [sys.executable, "-m", "bench.drain", str(count)],
                 cwd=ROOT,
@@ -51,8 +35,7 @@ def drain(count: int, batch_size: int, fake_url: str) -> dict:
                 text=True,
             )
         finally:
-            worker.terminate()
-            worker.wait(30)
+            stop_process_group(worker, timeout=30)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

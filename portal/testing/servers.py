@@ -1,5 +1,6 @@
 """Processes that the tests and `make bench` start around the portal: free loopback ports,
-gunicorn serving portal.wsgi, the Celery command line, and stopping a process group.
+gunicorn serving portal.wsgi, the Celery command line, a process started and awaited in its
+log, and stopping a process group.
 
 No pytest and no Django settings here: `bench/` imports this outside any test run, and each
 caller passes the complete environment its processes run with.
@@ -50,6 +51,40 @@ def free_port() -> int:
 def celery_command(*args: str) -> list[str]:
     """`celery -A celery_app <args>` with this interpreter."""
     return [sys.executable, "-m", "celery", "-A", "celery_app", *args]
+
+
+def celery_worker_command(name: str, concurrency: int = 2) -> list[str]:
+    """A prefork worker logging at INFO (its "ready." line tells start_logged it is up)."""
+    return celery_command(
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        name,
+    )
+
+
+def start_logged(
+    command: list[str], env: dict, log, log_path: Path, ready_marker: str | None, timeout=60
+) -> subprocess.Popen:
+    """`command` in its own process group, writing to `log` (open on `log_path`); returned
+    once `ready_marker` is in the log (at once when None). Stopped if it exits or is late."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + timeout
+    while ready_marker and ready_marker not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process_group(process)
+            tail = log_path.read_text(errors="replace")[-3000:]
+            what = " ".join(command[1:])[:80]
+            raise DidNotStart(f"{what}: not ready in {timeout} s ({process.returncode}):\n{tail}")
+        time.sleep(0.1)
+    return process
 
 
 def kill_process_group(process: subprocess.Popen) -> None:
