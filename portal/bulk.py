@@ -1,13 +1,13 @@
 """Many rows in one INSERT whose text does not depend on how many there are.
 
-`INSERT … SELECT … FROM jsonb_to_recordset(%s)`: the rows that vary travel as one JSON
-document, the values every row shares as plain parameters, the model's default fills every
-other column. A `VALUES` list of 500 rows × 20 columns (what bulk_create sends) is a new
-10,000-placeholder query each time; an array parameter per column (unnest) is quoted value by
-value in Python by psycopg. json.dumps and PostgreSQL's JSON parser do the same work in C: in
-the signup writer's profile, building the query went from more CPU than PostgreSQL took to
-insert the rows to a small part of it. Rows are given as dicts, not as model instances:
-building 500 instances and reading their 20 fields back cost more than the insert.
+`INSERT … SELECT … FROM jsonb_to_recordset(%s)`: the rows travel as one JSON document, the
+model's default fills every other column. A `VALUES` list of 500 rows × 20 columns (what
+bulk_create sends) is a new 10,000-placeholder query each time; an array parameter per column
+(unnest) is quoted value by value in Python by psycopg. json.dumps and PostgreSQL's JSON parser
+do the same work in C: in the signup writer's profile, building the query went from more CPU
+than PostgreSQL took to insert the rows to a small part of it. Rows are given as dicts, not as
+model instances: building 500 instances and reading their 20 fields back cost more than the
+insert.
 PostgreSQL only; elsewhere (the demo's SQLite) callers use Django's bulk_create.
 """
 
@@ -29,22 +29,21 @@ def _jsonable(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def insert(model, rows: list[dict], *, values: dict | None = None, conflict="", returning=""):
+def insert(model, rows: list[dict], *, conflict="", returning=""):
     """INSERT `rows` into `model`'s table and return the RETURNING rows (a list of tuples).
 
-    `rows`: dicts of attname → value, every one with the same names; `values`: attname →
-    one value for every row; any other field (primary key aside) takes its default, computed
-    once for the batch (auto_now / auto_now_add: now). `conflict`: e.g. "ON CONFLICT (email)
-    DO NOTHING"; `returning`: e.g. "id, email". A JSON field's value is nested as it is.
+    `rows`: dicts of attname → value, every one with the same names; any other field (primary
+    key aside) takes its default, computed once for the batch (auto_now / auto_now_add: now).
+    `conflict`: e.g. "ON CONFLICT (email) DO NOTHING"; `returning`: e.g. "id, email". A JSON
+    field's value is nested as it is.
     """
     if not rows:
         return []
-    values = values or {}
     given = rows[0].keys()
     if any(row.keys() != given for row in rows):
         raise ValueError("every row must name the same fields")
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    unknown = (given | values.keys()) - {f.attname for f in fields}
+    unknown = given - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"no such field on {model.__name__}: {sorted(unknown)}")
     quote = connection.ops.quote_name
@@ -56,9 +55,7 @@ def insert(model, rows: list[dict], *, values: dict | None = None, conflict="", 
             select.append(f"r.{quote(field.attname)}")
             record.append(f"{quote(field.attname)} {cast}")
             continue
-        if field.attname in values:
-            value = values[field.attname]
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = now
         else:
             value = field.get_default()

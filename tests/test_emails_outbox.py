@@ -289,10 +289,9 @@ def test_queue_emails_counts_only_new_rows_and_fills_the_dates(db):
     )
 
 
-def test_bulk_insert_takes_rows_shared_values_and_defaults(db):
-    """portal.bulk.insert: rows of dicts (dates, nulls, text PostgreSQL must quote, JSON),
-    values shared by every row, the model's defaults elsewhere; wrong input is refused
-    before anything is sent."""
+def test_bulk_insert_takes_rows_and_defaults(db):
+    """portal.bulk.insert: rows of dicts (dates, nulls, text PostgreSQL must quote, JSON), the
+    model's defaults elsewhere; wrong input is refused before anything is sent."""
     import datetime  # noqa: PLC0415
 
     from accounts.models import User  # noqa: PLC0415
@@ -308,6 +307,8 @@ def test_bulk_insert_takes_rows_shared_values_and_defaults(db):
                 "birth_date": datetime.date(1990, 5, 1),
                 "date_joined": joined,
                 "availability": ["weekend"],
+                "language": "en",
+                "password": "!unusable",
             },
             {
                 "email": "bulk-2@example.org",
@@ -315,9 +316,10 @@ def test_bulk_insert_takes_rows_shared_values_and_defaults(db):
                 "birth_date": None,
                 "date_joined": joined,
                 "availability": {"mornings": True},
+                "language": "en",
+                "password": "!unusable",
             },
         ],
-        values={"language": "en", "password": "!unusable"},
         conflict="ON CONFLICT (email) DO NOTHING",
         returning="email",
     )
