@@ -227,10 +227,8 @@ def copy_tree(source: Site, *, name: str, slug: str) -> tuple[Page, dict[int, in
     copy = french_root.copy(
         recursive=True, to=pages_root, update_attrs={"slug": slug, "title": name}
     )
-    copied_key = {  # source French page's key -> its copy's key
-        page.translation_key: page_copy.translation_key
-        for page, page_copy in paired_pages(french_root, copy)
-    }
+    french = list(paired_pages(french_root, copy))  # one walk down both trees, read twice
+    copied_key = {page.translation_key: page_copy.translation_key for page, page_copy in french}
     for translated_root in french_root.get_translations():
         language = translated_root.locale.language_code
         translated_copy = translated_root.specific.copy(
@@ -242,8 +240,7 @@ def copy_tree(source: Site, *, name: str, slug: str) -> tuple[Page, dict[int, in
             key = copied_key.get(page.translation_key)
             if key is not None:
                 Page.objects.filter(pk=page_copy.pk).update(translation_key=key)
-    copies = {page.pk: page_copy.pk for page, page_copy in paired_pages(french_root, copy)}
-    return copy, copies
+    return copy, {page.pk: page_copy.pk for page, page_copy in french}
 
 
 def copy_footer(source: Site, site: Site, copies: dict[int, int]) -> None:
